@@ -1,0 +1,1 @@
+"""The Convas application: CLI, editor and training runner."""

@@ -1,0 +1,58 @@
+"""Node ids: what makes one valid, and how new ones are chosen.
+
+Ids become torch submodule names and Python variable names in exported code, so
+they must be identifiers and must not shadow what an ``nn.Module`` already has.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from collections.abc import Container
+
+ID_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+# Public attributes of torch.nn.Module and torch.fx.GraphModule; a submodule with one
+# of these names cannot be registered (tests check this list against torch).
+RESERVED = frozenset(
+    {
+        "T_destination", "add_module", "apply", "bfloat16", "buffers", "call_super_init",
+        "children", "compile", "cpu", "cuda", "double", "dump_patches", "eval",
+        "extra_repr", "float", "forward", "get_buffer", "get_extra_state", "get_parameter",
+        "get_submodule", "half", "ipu", "load_state_dict", "modules", "mtia",
+        "named_buffers", "named_children", "named_modules", "named_parameters",
+        "parameters", "register_backward_hook", "register_buffer", "register_forward_hook",
+        "register_forward_pre_hook", "register_full_backward_hook",
+        "register_full_backward_pre_hook", "register_load_state_dict_post_hook",
+        "register_load_state_dict_pre_hook", "register_module", "register_parameter",
+        "register_state_dict_post_hook", "register_state_dict_pre_hook", "requires_grad_",
+        "set_extra_state", "set_submodule", "share_memory", "state_dict", "to", "to_empty",
+        "train", "type", "xpu", "zero_grad", "training", "graph", "code", "recompile",
+        "to_folder", "print_readable", "meta", "self", "torch", "nn", "F",
+    }
+)
+
+
+def id_problem(node_id: object) -> str | None:
+    """Why ``node_id`` cannot be used, or None when it can."""
+    if not isinstance(node_id, str) or not ID_PATTERN.match(node_id):
+        return (
+            f"id {node_id!r} must start with a letter or _ and contain only letters, "
+            "digits and _ (e.g. conv1)"
+        )
+    if keyword.iskeyword(node_id) or node_id in RESERVED:
+        return f"id {node_id!r} is reserved by Python or torch; choose another, e.g. {node_id}_1"
+    return None
+
+
+def base_name(type_name: str) -> str:
+    """The stem for generated ids: Conv2D -> conv2d, MaxPool2D -> maxpool2d."""
+    return type_name.lower()
+
+
+def unique_id(taken: Container[str], type_name: str) -> str:
+    stem = base_name(type_name)
+    index = 1
+    while f"{stem}_{index}" in taken:
+        index += 1
+    return f"{stem}_{index}"

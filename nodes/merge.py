@@ -1,0 +1,87 @@
+"""Layers that join branches: residual sums and channel concatenation."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from nodes.errors import ShapeError
+from nodes.geometry import fmt_shape
+from nodes.registry import register
+from nodes.spec import LayerSpec, Params, Shape
+
+
+def _add_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
+    first = inputs[0]
+    for index, shape in enumerate(inputs[1:], start=2):
+        if shape != first:
+            raise ShapeError(
+                f"adds tensors of equal shape but input 1 is {fmt_shape(first)} and input "
+                f"{index} is {fmt_shape(shape)} — make both branches end with the same "
+                "channels and size (e.g. a 1x1 Conv2D on the skip path)"
+            )
+    return first
+
+
+def _concat_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
+    first = inputs[0]
+    for index, shape in enumerate(inputs[1:], start=2):
+        if len(shape) != len(first) or shape[1:] != first[1:]:
+            raise ShapeError(
+                f"joins inputs along channels, so all must share their spatial size, but "
+                f"input 1 is {fmt_shape(first)} and input {index} is {fmt_shape(shape)} — "
+                "use Padding Same or matching strides on both branches"
+            )
+    return (sum(shape[0] for shape in inputs), *first[1:])
+
+
+def _add_build(params: Params, inputs: Sequence[Shape]) -> Any:
+    from nodes.torch_modules import Add
+
+    return Add()
+
+
+def _concat_build(params: Params, inputs: Sequence[Shape]) -> Any:
+    from nodes.torch_modules import Concat
+
+    return Concat()
+
+
+ADD = LayerSpec(
+    type="Add",
+    title="Add",
+    category="Merge",
+    summary="Sums two or more tensors of the same shape (skip connections).",
+    doc="""\
+Add sums its inputs element by element. It is how a residual (skip) connection
+rejoins the main path: the block only has to learn a correction to its input, which
+lets very deep networks (ResNets) train. All inputs must have exactly the same
+shape; when a block changes channels or size, put a 1x1 Conv2D with the same stride
+on the skip path.
+""",
+    params=(),
+    shape=_add_shape,
+    build=_add_build,
+    min_inputs=2,
+    max_inputs=None,
+)
+
+CONCAT = LayerSpec(
+    type="Concat",
+    title="Concat",
+    category="Merge",
+    summary="Stacks two or more tensors along the channel axis.",
+    doc="""\
+Concat places its inputs side by side along the channel axis, in input order: 16
+channels and 32 channels make 48. Branches of different widths (as in Inception
+or DenseNet) can be joined this way, but they must share height and width.
+Vectors are joined end to end.
+""",
+    params=(),
+    shape=_concat_shape,
+    build=_concat_build,
+    min_inputs=2,
+    max_inputs=None,
+)
+
+register(ADD, CONCAT)

@@ -1,0 +1,93 @@
+"""Layers that regularise or normalise activations without changing their shape."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from nodes.errors import ShapeError
+from nodes.geometry import fmt_shape
+from nodes.registry import register
+from nodes.spec import LayerSpec, ParamKind, Params, ParamSpec, Shape
+
+
+def _bn_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
+    shape = inputs[0]
+    if len(shape) != 3:
+        raise ShapeError(
+            f"normalises CxHxW feature maps but receives {fmt_shape(shape)} — "
+            "place it right after a Conv2D"
+        )
+    return shape
+
+
+def _bn_build(params: Params, inputs: Sequence[Shape]) -> Any:
+    from torch import nn
+
+    return nn.BatchNorm2d(
+        inputs[0][0], eps=float(params["eps"]), momentum=float(params["momentum"])
+    )
+
+
+BATCHNORM2D = LayerSpec(
+    type="BatchNorm2D",
+    title="BatchNorm2D",
+    category="Normalization",
+    summary="Normalises each channel over the batch: faster, steadier training.",
+    doc="""\
+BatchNorm2D rescales each channel so that, over a batch, its values have mean 0 and
+variance 1, then applies a learned scale and shift (2 parameters per channel). It
+keeps the signal in a healthy range through deep networks, so they train faster and
+tolerate higher learning rates. It is usually placed between a Conv2D (with
+Activation None and Bias off) and its activation.
+
+During training it uses the batch's statistics and keeps a running average; at
+evaluation it uses that running average.
+
+- Momentum: how fast the running average follows new batches.
+- Eps: a small number added to the variance to avoid dividing by zero.
+""",
+    params=(
+        ParamSpec("momentum", ParamKind.FLOAT, 0.1, "Update rate of the running statistics.",
+                  title="Momentum", minimum=0.0, maximum=1.0),
+        ParamSpec("eps", ParamKind.FLOAT, 1e-5, "Added to the variance for stability.",
+                  title="Eps", minimum=1e-12, maximum=1.0),
+    ),
+    shape=_bn_shape,
+    build=_bn_build,
+    count_params=lambda params, inputs, output: 2 * inputs[0][0],
+)
+
+
+def _same_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
+    return inputs[0]
+
+
+def _dropout_build(params: Params, inputs: Sequence[Shape]) -> Any:
+    from torch import nn
+
+    return nn.Dropout(p=float(params["rate"]))
+
+
+DROPOUT = LayerSpec(
+    type="Dropout",
+    title="Dropout",
+    category="Normalization",
+    summary="Randomly zeroes a fraction of values while training, against overfitting.",
+    doc="""\
+Dropout sets a random fraction of its inputs to zero at each training step and
+scales the rest up to compensate. The network cannot rely on any single unit, so it
+learns more robust features and overfits less. At evaluation time it does nothing.
+
+- Rate: the fraction of values dropped, between 0 and 1 (0.5 is common before a
+  large Dense layer, 0.1-0.3 after convolutions).
+""",
+    params=(
+        ParamSpec("rate", ParamKind.FLOAT, 0.5, "Fraction of values set to zero in training.",
+                  title="Rate", minimum=0.0, maximum=0.999),
+    ),
+    shape=_same_shape,
+    build=_dropout_build,
+)
+
+register(BATCHNORM2D, DROPOUT)

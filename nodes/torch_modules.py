@@ -1,0 +1,26 @@
+"""Small torch modules for layers torch has no single module for.
+
+Imported only when a graph is compiled, so shape inference never loads torch.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class Add(nn.Module):
+    """Element-wise sum of its inputs (a residual / skip connection)."""
+
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        total = inputs[0]
+        for tensor in inputs[1:]:
+            total = total + tensor
+        return total
+
+
+class Concat(nn.Module):
+    """Stacks its inputs along the channel axis, in input order."""
+
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        return torch.cat(inputs, dim=1)
