@@ -5,7 +5,7 @@ Importing this package registers all layer families.
 
 from nodes import conv, core_layers, io_layers, merge, normalization, pooling
 from nodes.errors import ConvasError, ParamError, ShapeError
-from nodes.registry import all_layers, get, type_names
+from nodes.registry import all_layers, find, get, type_names, unknown_type_message
 from nodes.spec import LayerSpec, ParamKind, ParamSpec, Shape
 
 __all__ = [
@@ -19,10 +19,12 @@ __all__ = [
     "all_layers",
     "conv",
     "core_layers",
+    "find",
     "get",
     "io_layers",
     "merge",
     "normalization",
     "pooling",
     "type_names",
+    "unknown_type_message",
 ]

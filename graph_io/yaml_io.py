@@ -1,0 +1,223 @@
+"""Read and write graph files (YAML format v1).
+
+Reading never constructs objects or runs code (PyYAML's safe loader, with aliases
+refused so an "alias bomb" cannot expand), and every failure is one ``FormatError``
+saying ``file:line: field: reason``. Writing is atomic and byte-stable so files
+diff cleanly in version control.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+import nodes as registry
+from graph_io.document import FORMAT_VERSION, GraphDocument
+from graph_io.errors import FormatError, GraphError
+from graph_io.model import Graph
+from graph_io.yaml_errors import describe_validation_error, field_path, line_of
+from graph_io.yaml_strict import MAX_BYTES, compose_strict
+from nodes.errors import ParamError
+from nodes.spec import unknown_param_message
+
+
+def load_graph(path: str | os.PathLike[str]) -> Graph:
+    """Read a graph file; raises ``FormatError`` naming the file, line and field."""
+    file = Path(path)
+    name = str(path)
+    try:
+        size = file.stat().st_size
+    except FileNotFoundError:
+        raise FormatError("file not found", file=name) from None
+    except OSError as exc:
+        raise FormatError(f"cannot read the file ({exc.strerror})", file=name) from None
+    if file.is_dir():
+        raise FormatError("is a folder, not a graph file", file=name)
+    if size > MAX_BYTES:
+        raise FormatError(
+            f"file is {size / 1e6:.1f} MB; graph files are limited to {MAX_BYTES // 10**6} MB",
+            file=name,
+        )
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise FormatError(f"cannot read the file ({exc.strerror})", file=name) from None
+    return loads_graph(data, filename=name)
+
+
+def loads_graph(text: str | bytes, filename: str = "<string>") -> Graph:
+    """Parse graph text; the same checks and messages as ``load_graph``."""
+    root, data = compose_strict(text, filename)
+    if not isinstance(data, dict):
+        kind = "empty" if data is None else f"a {type(data).__name__}"
+        raise FormatError(
+            f"the file is {kind}; a graph file is a mapping starting with 'convas: 1'",
+            file=filename, line=line_of(root, ()),
+        )
+    version = data.get("convas")
+    if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
+        raise FormatError(
+            f"written by a newer Convas (format {version}); this version reads format "
+            f"{FORMAT_VERSION} — upgrade Convas",
+            file=filename, line=line_of(root, ("convas",)), field="convas",
+        )
+    try:
+        document = GraphDocument.model_validate(data)
+    except ValidationError as exc:
+        loc, reason = describe_validation_error(exc, data)
+        raise FormatError(
+            reason, file=filename, line=line_of(root, loc), field=field_path(loc)
+        ) from None
+    if document.convas != FORMAT_VERSION:
+        raise FormatError(
+            f"unsupported format version {document.convas}; this version reads format "
+            f"{FORMAT_VERSION}",
+            file=filename, line=line_of(root, ("convas",)), field="convas",
+        )
+    return _build_graph(document, data, root, filename)
+
+
+def _build_graph(document: GraphDocument, data: dict[str, Any], root: Any, filename: str) -> Graph:
+    def fail(reason: str, loc: tuple[str | int, ...]) -> FormatError:
+        return FormatError(reason, file=filename, line=line_of(root, loc), field=field_path(loc))
+
+    training = data.get("training")
+    graph = Graph(name=document.name, training=dict(training) if training else None)
+    if document.training is not None:
+        given = set(training or {})
+        graph.training = {k: v for k, v in document.training.model_dump().items() if k in given}
+    first_line: dict[str, tuple[int, int | None]] = {}
+    for index, entry in enumerate(document.nodes):
+        spec = registry.find(entry.type)
+        if spec is None:
+            raise fail(registry.unknown_type_message(entry.type), ("nodes", index, "type"))
+        if entry.id in first_line:
+            earlier, earlier_line = first_line[entry.id]
+            where = f" (line {earlier_line})" if earlier_line else ""
+            raise fail(
+                f"duplicate id {entry.id!r}: nodes[{earlier}]{where} already uses it — "
+                "ids must be unique",
+                ("nodes", index, "id"),
+            )
+        first_line[entry.id] = (index, line_of(root, ("nodes", index, "id")))
+        for name, value in entry.params.items():
+            if not spec.has_param(name):
+                raise fail(unknown_param_message(spec, name), ("nodes", index, "params", name))
+            try:
+                spec.param(name).coerce(value)
+            except ParamError as exc:
+                raise fail(exc.message, ("nodes", index, "params", name)) from None
+        try:
+            pos = (entry.pos[0], entry.pos[1]) if entry.pos else None
+            graph.add_node(entry.type, entry.id, entry.params, entry.inputs, pos)
+        except GraphError as exc:
+            raise fail(str(exc), ("nodes", index, "id")) from None
+    _check_wiring(graph, fail)
+    return graph
+
+
+def _check_wiring(graph: Graph, fail: Any) -> None:
+    """Dangling inputs and cycles make a file unreadable, not just an invalid model."""
+    positions = {nid: i for i, nid in enumerate(graph.nodes)}
+    for nid, node in graph.nodes.items():
+        seen: set[str] = set()
+        for k, source in enumerate(node.inputs):
+            if source not in graph.nodes:
+                raise fail(f"no node with id {source!r}", ("nodes", positions[nid], "inputs", k))
+            if source in seen:
+                raise fail(f"{source!r} is listed twice", ("nodes", positions[nid], "inputs", k))
+            seen.add(source)
+    from graph_io.shapes import _cycle_through, _topological_order
+
+    placed = set(_topological_order(graph))
+    for nid in graph.nodes:
+        if nid not in placed:
+            path = _cycle_through(graph, nid)
+            if path is not None:
+                loop = " -> ".join([*path, path[0]])
+                raise fail(
+                    f"the connections form a cycle {loop}; data must flow one way",
+                    ("nodes", positions[nid], "inputs"),
+                )
+
+
+# ---- writing --------------------------------------------------------------------
+
+
+class _Flow(list[Any]):
+    """A list written on one line: inputs, pos, kernel pairs."""
+
+
+class _FlowMap(dict[str, Any]):
+    """A mapping written on one line: a node's params."""
+
+
+class _Dumper(yaml.SafeDumper):
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)  # indent list items under their key
+
+
+_Dumper.add_representer(
+    _Flow, lambda d, v: d.represent_sequence("tag:yaml.org,2002:seq", v, flow_style=True)
+)
+_Dumper.add_representer(
+    _FlowMap, lambda d, v: d.represent_mapping("tag:yaml.org,2002:map", v.items(), flow_style=True)
+)
+
+
+def to_document(graph: Graph) -> dict[str, Any]:
+    """The plain data written to disk, params in the registry's declared order."""
+    entries: list[dict[str, Any]] = []
+    for node in graph.nodes.values():
+        spec = registry.get(node.type)
+        entry: dict[str, Any] = {"id": node.id, "type": node.type}
+        if spec.params:
+            entry["params"] = _FlowMap(
+                (p.name, _Flow(v) if isinstance(v := node.params[p.name], list) else v)
+                for p in spec.params
+            )
+        if node.inputs:
+            entry["inputs"] = _Flow(node.inputs)
+        if node.pos is not None:
+            entry["pos"] = _Flow(_coordinate(c) for c in node.pos)
+        entries.append(entry)
+    document: dict[str, Any] = {"convas": FORMAT_VERSION, "name": graph.name, "nodes": entries}
+    if graph.training:
+        document["training"] = dict(graph.training)
+    return document
+
+
+def _coordinate(value: float) -> int | float:
+    rounded = round(float(value), 1)
+    return int(rounded) if rounded.is_integer() else rounded
+
+
+def dumps_graph(graph: Graph) -> str:
+    """The file text: stable, so saving twice gives identical bytes."""
+    text = yaml.dump(
+        to_document(graph), Dumper=_Dumper, sort_keys=False, allow_unicode=True,
+        default_flow_style=False, width=100, indent=2,
+    )
+    # A blank line between nodes makes long graphs easy to scan.
+    return text.replace("\n  - id:", "\n\n  - id:").replace("nodes:\n\n", "nodes:\n", 1)
+
+
+def save_graph(graph: Graph, path: str | os.PathLike[str]) -> None:
+    """Write atomically: a crash leaves either the old file or the new one, never half."""
+    target = Path(path)
+    text = dumps_graph(graph)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
