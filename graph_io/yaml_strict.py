@@ -26,14 +26,14 @@ class _StrictLoader(yaml.SafeLoader):
         self.filename = filename
         self.depth = 0
 
-    def compose_node(self, parent: Node | None, index: object) -> Node | None:
+    def compose_node(self, parent: Node | None, index: int) -> Node | None:
         if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
+            event = self.peek_event()  # type: ignore[no-untyped-call]
             raise FormatError(
                 "YAML aliases (*name) are not allowed in graph files",
                 file=self.filename, line=event.start_mark.line + 1,
             )
-        event = self.peek_event()
+        event = self.peek_event()  # type: ignore[no-untyped-call]
         if getattr(event, "anchor", None):
             raise FormatError(
                 "YAML anchors (&name) are not allowed in graph files",
@@ -46,14 +46,14 @@ class _StrictLoader(yaml.SafeLoader):
                 file=self.filename, line=event.start_mark.line + 1,
             )
         try:
-            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+            return super().compose_node(parent, index)
         finally:
             self.depth -= 1
 
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[object, int] = {}
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            key = self.construct_object(key_node, deep=True)
             if not isinstance(key, str):
                 raise FormatError(
                     f"keys must be text, got {key!r}",
@@ -65,7 +65,7 @@ class _StrictLoader(yaml.SafeLoader):
                     file=self.filename, line=key_node.start_mark.line + 1,
                 )
             seen[key] = key_node.start_mark.line + 1
-        return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
+        return super().construct_mapping(node, deep=deep)
 
 
 def decode(text: str | bytes, filename: str) -> str:
