@@ -314,8 +314,9 @@ def find_idx_pair(path: Path) -> tuple[Path, Path]:
 
 
 def _idx_classes(labels: np.ndarray, images: Path, where: Path) -> tuple[np.ndarray, list[str]]:
-    # Fashion-MNIST uses MNIST's file names; its folder name is the only hint.
-    fashion = any("fashion" in part.lower() for part in images.parts)
+    # Fashion-MNIST uses MNIST's file names; its folder name is the only hint. Only
+    # the nearest folders count (e.g. FashionMNIST/raw/), not a distant ancestor.
+    fashion = any("fashion" in part.lower() for part in images.absolute().parts[-3:])
     names = FASHION_MNIST_CLASSES if fashion and labels.size and labels.max() < 10 else None
     return _labels_and_classes(labels, names, f"'{where}'")
 
