@@ -214,7 +214,11 @@ def npz_natural_shape(path: Path) -> Shape3:
 
 
 def npz_num_classes(path: Path) -> int:
-    return len(_read_npz(path)[2])
+    """From ``y`` and ``classes`` alone: the images may be large and aren't needed."""
+    with _open_npz(path) as data:
+        y = _npz_array(data, "y", path)
+        names = _npz_class_names(data, path)
+    return len(_labels_and_classes(y, names, f"'{path}'")[1])
 
 
 # --------------------------------------------------------------------------- IDX

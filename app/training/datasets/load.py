@@ -71,10 +71,14 @@ def resolve(spec: str, path: str | None = None) -> tuple[SourceKind, Path | None
             )
     location = Path(path or spec.strip()).expanduser()
     if not location.exists():
+        where = f"'{location}'"
+        if not location.is_absolute():
+            where += f" (relative to '{Path.cwd()}')"
+        if path:
+            raise DatasetError(f"dataset '{spec}': no file or folder at {where}")
         raise DatasetError(
-            f"dataset '{spec}': no file or folder at '{location}' (resolved to "
-            f"'{location.absolute()}'); the built-in datasets are "
-            f"{', '.join(BUILTIN_DATASETS)}"
+            f"unknown dataset '{spec}': it is not a built-in ({', '.join(BUILTIN_DATASETS)}) "
+            f"and there is no file or folder at {where}"
         )
     if location.is_dir():
         try:
