@@ -29,6 +29,7 @@ RESERVED = frozenset(
         "set_extra_state", "set_submodule", "share_memory", "state_dict", "to", "to_empty",
         "train", "type", "xpu", "zero_grad", "training", "graph", "code", "recompile",
         "to_folder", "print_readable", "meta", "self", "torch", "nn", "F",
+        "add_submodule", "delete_submodule", "delete_all_unused_submodules",
     }
 )
 
