@@ -110,7 +110,9 @@ def test_registry_declarations_are_complete() -> None:
     from nodes.registry import CATEGORY_ORDER
 
     for spec in nodes.all_layers():
-        assert spec.title and spec.summary and spec.doc.strip(), spec.type
+        assert spec.title, spec.type
+        assert spec.summary, spec.type
+        assert spec.doc.strip(), spec.type
         assert spec.category in CATEGORY_ORDER
         for param in spec.params:
             assert param.help, f"{spec.type}.{param.name} has no help"
