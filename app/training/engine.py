@@ -162,6 +162,7 @@ def train(
     history: list[EpochEnd] = []
     started = time.perf_counter()
     seen_total = 0
+    batches_run = 0
     stopped = False
     model.train()
     for epoch in range(1, config.epochs + 1):
@@ -192,6 +193,7 @@ def train(
             loss_sum += loss.detach() * len(yb)
             correct += (out.detach().argmax(1) == yb).sum()
             seen += len(yb)
+            batches_run += 1
             now = time.perf_counter()
             last = index + 1 == batches
             if on_event is not None and (last or now - last_emit >= EVENT_INTERVAL_S):
@@ -220,11 +222,11 @@ def train(
             emit(Log(f"stopped by request during epoch {epoch}"))
             break
     wall = time.perf_counter() - started
-    result = TrainResult(history, wall, seen_total * hooks.world_size / max(wall, 1e-9),
-                         stopped, out_dir)
+    rate = seen_total * hooks.world_size / max(wall, 1e-9)
+    files: list[Path] = []
     if out_dir is not None and hooks.is_main:
         files = write_outputs(out_dir, graph, config, hooks.unwrap(model), data, history)
-        result = TrainResult(history, wall, result.samples_per_s, stopped, out_dir, files)
+    result = TrainResult(history, wall, rate, stopped, batches_run, out_dir, files)
     emit(RunEnd(result))
     return result
 

@@ -59,6 +59,7 @@ class TrainResult:
     wall_s: float
     samples_per_s: float
     stopped: bool = False
+    batches_run: int = 0
     out_dir: Path | None = None
     files: list[Path] = field(default_factory=list)
 
