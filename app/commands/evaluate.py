@@ -1,0 +1,38 @@
+"""`convas evaluate`: accuracy, per-class accuracy and a confusion matrix."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from nodes.errors import ConvasError
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("evaluate", help="evaluate trained weights on a dataset")
+    parser.add_argument("file", help="graph YAML file")
+    parser.add_argument("--weights", required=True, type=Path, help="model.safetensors")
+    parser.add_argument("--dataset", help="digits, shapes, or a path (default: the file's)")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from app.training.evaluate import evaluate, format_confusion
+    from graph_io.training_config import TrainingConfig
+    from graph_io.yaml_io import load_graph
+
+    try:
+        graph = load_graph(args.file)
+        section = dict(graph.training or {})
+        if args.dataset:
+            section["dataset"] = args.dataset
+            section.pop("path", None)
+        result = evaluate(graph, args.weights, TrainingConfig.from_section(section))
+    except ConvasError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"accuracy {result.accuracy:.2%} on {int(result.confusion.sum())} samples")
+    print(format_confusion(result))
+    return 0
