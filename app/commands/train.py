@@ -1,79 +1,104 @@
-"""`convas train`: train a graph file headless, with a live progress bar."""
+"""`convas train`: train a graph file headless, with a live progress bar.
+
+With ``--nproc`` (and optionally ``--nnodes/--node-rank/--master``) the same run is
+handed to torch's own launcher for data-parallel training on torch.distributed.
+"""
 
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nodes.errors import ConvasError
+
+if TYPE_CHECKING:
+    from graph_io.model import Graph
+    from graph_io.training_config import TrainingConfig
+
+OVERRIDES = ("dataset", "epochs", "batch_size", "lr", "optimizer", "device", "seed")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options shared by `convas train` and each distributed worker."""
+    parser.add_argument("file", help="graph YAML file")
+    parser.add_argument("--dataset", help="digits, shapes, or a path (folder, .npz, IDX)")
+    parser.add_argument("--epochs", type=int)
+    parser.add_argument("--batch-size", type=int, dest="batch_size",
+                        help="batch size per process")
+    parser.add_argument("--lr", type=float)
+    parser.add_argument("--optimizer", choices=["SGD", "Adam", "AdamW"])
+    parser.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"])
+    parser.add_argument("--seed", type=int)
+    parser.add_argument("--out", help="output folder (default runs/NAME-TIME)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "train", help="train a graph on a dataset",
         description="Train FILE; flags override the file's training: section.")
-    parser.add_argument("file", help="graph YAML file")
-    parser.add_argument("--dataset", help="digits, shapes, or a path (folder, .npz, IDX)")
-    parser.add_argument("--epochs", type=int)
-    parser.add_argument("--batch-size", type=int, dest="batch_size")
-    parser.add_argument("--lr", type=float)
-    parser.add_argument("--optimizer", choices=["SGD", "Adam", "AdamW"])
-    parser.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"])
-    parser.add_argument("--seed", type=int)
-    parser.add_argument("--out", type=Path, help="output folder (default runs/NAME-TIME)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_arguments(parser)
+    group = parser.add_argument_group("distributed (torch.distributed, data parallel)")
+    group.add_argument("--nproc", type=int, default=0, help="processes on this machine")
+    group.add_argument("--nnodes", type=int, default=1, help="machines in the run")
+    group.add_argument("--node-rank", type=int, default=0, dest="node_rank")
+    group.add_argument("--master", help="ADDR:PORT of node 0 (multi-node runs)")
     parser.set_defaults(run=run)
 
 
-OVERRIDES = ("dataset", "epochs", "batch_size", "lr", "optimizer", "device", "seed")
-
-
-def run(args: argparse.Namespace) -> int:
+def config_from_args(graph: Graph, args: argparse.Namespace,
+                     names: tuple[str, ...]) -> TrainingConfig:
     from pydantic import ValidationError
 
-    from app.training.engine import TrainingError, train
-    from app.training.progress import ProgressPrinter
     from graph_io.training_config import TrainingConfig
-    from graph_io.yaml_io import load_graph
 
-    try:
-        graph = load_graph(args.file)
-    except ConvasError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
     section: dict[str, Any] = dict(graph.training or {})
-    for name in OVERRIDES:
+    for name in names:
         value = getattr(args, name)
         if value is not None:
             section[name] = value
             if name == "dataset":
                 section.pop("path", None)
     try:
-        config = TrainingConfig.from_section(section)
+        return TrainingConfig.from_section(section)
     except ValidationError as exc:
         first = exc.errors()[0]
-        print(f"error: --{str(first['loc'][0]).replace('_', '-')}: {first['msg']}",
-              file=sys.stderr)
+        flag = "--" + str(first["loc"][0]).replace("_", "-")
+        raise ConvasError(f"{flag}: {first['msg']}") from None
+
+
+def default_out(graph_name: str) -> str:
+    return str(Path("runs") / f"{graph_name}-{time.strftime('%Y%m%d-%H%M%S')}")
+
+
+def run(args: argparse.Namespace) -> int:
+    from app.training.engine import TrainingError, train
+    from app.training.progress import ProgressPrinter
+    from graph_io.yaml_io import load_graph
+
+    try:
+        graph = load_graph(args.file)
+        config = config_from_args(graph, args, OVERRIDES)
+    except ConvasError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
-    out = args.out or Path("runs") / f"{graph.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    out = args.out or default_out(graph.name)
+    if args.nproc or args.nnodes > 1:
+        return launch_distributed(args, out)
     printer = ProgressPrinter(enabled=not args.quiet)
     try:
-        result = train(graph, config, on_event=printer, out_dir=out,
+        result = train(graph, config, on_event=printer, out_dir=Path(out),
                        base_dir=Path(args.file).resolve().parent)
-    except TrainingError as exc:
-        printer.close()
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
     except ConvasError as exc:
         printer.close()
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return 1 if isinstance(exc, TrainingError) else 2
     printer.close()
-    best = result.best_val_accuracy
-    final = result.final_val_accuracy
+    best, final = result.best_val_accuracy, result.final_val_accuracy
     accuracy = (f"val accuracy {final:.1%} (best {best:.1%})"
                 if final is not None and best is not None else "no validation split")
     state = "stopped" if result.stopped else "done"
@@ -82,3 +107,17 @@ def run(args: argparse.Namespace) -> int:
     for file in result.files:
         print(f"  wrote {file}")
     return 0
+
+
+def launch_distributed(args: argparse.Namespace, out: str) -> int:
+    from app.training.distributed import launch_command
+
+    passthrough = [args.file, "--out", out]
+    for name in OVERRIDES:
+        value = getattr(args, name)
+        if value is not None:
+            passthrough += [f"--{name.replace('_', '-')}", str(value)]
+    if args.quiet:
+        passthrough.append("--quiet")
+    args.nproc = args.nproc or 1
+    return subprocess.call(launch_command(args, passthrough))

@@ -226,7 +226,10 @@ def train(
     files: list[Path] = []
     if out_dir is not None and hooks.is_main:
         files = write_outputs(out_dir, graph, config, hooks.unwrap(model), data, history)
-    result = TrainResult(history, wall, rate, stopped, batches_run, out_dir, files)
+    plain = hooks.unwrap(model)
+    checksum = float(sum(p.detach().double().sum() * (i + 1)
+                         for i, p in enumerate(plain.parameters())))
+    result = TrainResult(history, wall, rate, stopped, batches_run, checksum, out_dir, files)
     emit(RunEnd(result))
     return result
 

@@ -60,6 +60,7 @@ class TrainResult:
     samples_per_s: float
     stopped: bool = False
     batches_run: int = 0
+    weights_checksum: float = 0.0
     out_dir: Path | None = None
     files: list[Path] = field(default_factory=list)
 
