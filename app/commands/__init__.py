@@ -1,0 +1,1 @@
+"""One module per `convas` subcommand, each exposing ``register(subparsers)``."""

@@ -1,0 +1,40 @@
+"""`convas validate`: every problem in a graph file; the exit code says which kind."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from nodes.errors import ConvasError
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "validate", help="check a graph file",
+        description="Exit 0 when valid, 1 when the graph is invalid, 2 when the file cannot "
+        "be read.")
+    parser.add_argument("file", help="graph YAML file")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from graph_io.shapes import infer
+    from graph_io.yaml_io import load_graph
+
+    try:
+        graph = load_graph(args.file)
+    except ConvasError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    report = infer(graph)
+    if report.ok:
+        shape = "x".join(str(d) for d in report.output_shape or ())
+        print(f"{args.file}: valid — {len(graph.nodes)} nodes, {report.total_params:,} params, "
+              f"output {shape}")
+        return 0
+    print(f"{args.file}: {len(report.problems)} problem(s)")
+    for problem in report.problems:
+        param = f" [parameter: {problem.param}]" if problem.param else ""
+        print(f"  - {problem.message}{param}")
+    return 1
