@@ -90,7 +90,14 @@ def compose_strict(text: str | bytes, filename: str) -> tuple[Node | None, Any]:
         raise FormatError(f"larger than {MAX_BYTES // 10**6} MB", file=filename)
     if not source.strip():
         raise FormatError("the file is empty; a graph file starts with 'convas: 1'", file=filename)
-    loader = _StrictLoader(source, filename)
+    try:
+        loader = _StrictLoader(source, filename)
+    except yaml.reader.ReaderError as exc:
+        line = source[: exc.position].count("\n") + 1
+        raise FormatError(
+            f"invalid character (code {exc.character}) — graph files are plain text",
+            file=filename, line=line,
+        ) from None
     try:
         root = loader.get_single_node()
         data = loader.construct_document(root) if root is not None else None
@@ -103,6 +110,12 @@ def compose_strict(text: str | bytes, filename: str) -> tuple[Node | None, Any]:
             reason = "custom YAML tags (!!python/..., !tag) are not allowed: " + reason
         raise FormatError(
             f"invalid YAML: {reason}", file=filename, line=mark.line + 1 if mark else None
+        ) from None
+    except yaml.reader.ReaderError as exc:
+        line = source[: exc.position].count("\n") + 1
+        raise FormatError(
+            f"invalid character (code {exc.character}) — graph files are plain text",
+            file=filename, line=line,
         ) from None
     except yaml.YAMLError as exc:
         raise FormatError(f"invalid YAML: {exc}", file=filename) from None
