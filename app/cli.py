@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "app.commands.new",
     "app.commands.train",
     "app.commands.evaluate",
+    "app.commands.export",
 )
 
 

@@ -10,7 +10,14 @@ from torch import nn
 
 
 class Add(nn.Module):
-    """Element-wise sum of its inputs (a residual / skip connection)."""
+    """Element-wise sum of its inputs (a residual / skip connection).
+
+    ``forward_code`` lets code export inline the operation instead of shipping
+    this class: exported models need nothing but torch.
+    """
+
+    def forward_code(self, inputs: list[str]) -> str:
+        return " + ".join(inputs)
 
     def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
         total = inputs[0]
@@ -21,6 +28,9 @@ class Add(nn.Module):
 
 class Concat(nn.Module):
     """Stacks its inputs along the channel axis, in input order."""
+
+    def forward_code(self, inputs: list[str]) -> str:
+        return f"torch.cat([{', '.join(inputs)}], dim=1)"
 
     def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
         return torch.cat(inputs, dim=1)
