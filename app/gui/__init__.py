@@ -1,0 +1,1 @@
+"""The Convas editor: PySide6 + NodeGraphQt views adapting the Qt-free core."""

@@ -1,0 +1,331 @@
+"""The editor window: canvas in the centre, palette, parameters, summary and help docks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+import app
+from app.gui.canvas import Canvas
+from app.gui.node_classes import layer_type
+from app.gui.panels import Palette, ProblemsList, SummaryTable, help_html, status_text
+from app.gui.param_panel import ParamPanel
+from graph_io.model import Graph
+from graph_io.shapes import Report
+from graph_io.yaml_io import load_graph, save_graph
+from nodes.errors import ConvasError
+
+EXAMPLES = Path(app.__file__).resolve().parents[1] / "examples"
+TEMPLATES = {"LeNet-5": "lenet5", "MNIST CNN": "mnist_cnn", "Digits CNN": "digits_cnn",
+             "Small VGG": "small_vgg", "Mini ResNet": "resnet_mini"}
+Button = QtWidgets.QMessageBox.StandardButton
+
+
+class MainWindow(QtWidgets.QMainWindow):
+    graph_changed = QtCore.Signal(object)  # Report
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.canvas = Canvas(self)
+        self.path: Path | None = None
+        self.settings = QtCore.QSettings("Convas", "Convas")
+        self.viewer = self.canvas.graph.viewer()
+        self.setCentralWidget(self.canvas.graph.widget)
+        self.layers = Palette()
+        self.params = ParamPanel(self.canvas)
+        self.summary = SummaryTable()
+        self.problems = ProblemsList()
+        self.help = QtWidgets.QTextBrowser()
+        self.help.setHtml(help_html(None))
+        self.add_dock("Layers", self.layers, QtCore.Qt.DockWidgetArea.LeftDockWidgetArea)
+        scroll = QtWidgets.QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.params)
+        self.add_dock("Parameters", scroll, QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
+        self.help_dock = self.add_dock("Help", self.help,
+                                       QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
+        summary_dock = self.add_dock("Summary", self.summary,
+                                     QtCore.Qt.DockWidgetArea.BottomDockWidgetArea)
+        problems_dock = self.add_dock("Problems", self.problems,
+                                      QtCore.Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.splitDockWidget(summary_dock, problems_dock, QtCore.Qt.Orientation.Horizontal)
+        self._build_menus()
+        self.canvas.changed.connect(self._on_changed)
+        self.canvas.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
+        self.canvas.graph.node_selection_changed.connect(lambda *_: self._on_selection())
+        stack = self.canvas.graph.undo_stack()
+        stack.cleanChanged.connect(self._update_title)
+        self.destroyed.connect(lambda: stack.cleanChanged.disconnect())
+        self.layers.activated.connect(self.add_at_centre)
+        self.problems.focus_node.connect(self.focus_node)
+        self.viewer.viewport().installEventFilter(self)
+        self.setAcceptDrops(True)
+        self.resize(1500, 950)
+        self.canvas.refresh()
+        self._update_title()
+
+    # ---- docks and state -------------------------------------------------------
+    def add_dock(self, title: str, widget: QtWidgets.QWidget,
+                 area: QtCore.Qt.DockWidgetArea) -> QtWidgets.QDockWidget:
+        """Add a dock; the training views use this too."""
+        dock = QtWidgets.QDockWidget(title, self)
+        dock.setObjectName(title)
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def set_read_only(self, locked: bool) -> None:
+        """Lock the graph (e.g. while training): no edits from canvas or panel."""
+        self.canvas.read_only = locked
+        self.viewer.setInteractive(not locked)
+        self.params.setEnabled(not locked)
+        self.layers.setEnabled(not locked)
+
+    @property
+    def graph(self) -> Graph:
+        return self.canvas.core
+
+    @property
+    def dirty(self) -> bool:
+        return not self.canvas.graph.undo_stack().isClean()
+
+    def _on_changed(self, report: object) -> None:
+        assert isinstance(report, Report)
+        self.summary.show_report(report)
+        self.problems.show_report(report)
+        self.statusBar().showMessage(status_text(report, len(self.canvas.core.nodes)))
+        if self.params.node_id not in self.canvas.core.nodes:
+            self.params.show_node(None)
+        self._update_title()
+        self.graph_changed.emit(report)
+
+    def _update_title(self, *_args: object) -> None:
+        name = self.path.name if self.path else f"{self.canvas.name} (unsaved)"
+        self.setWindowTitle(f"{name}{'*' if self.dirty else ''} — Convas")
+
+    def _on_selection(self) -> None:
+        selected = self.canvas.graph.selected_nodes()
+        node_id = selected[0].name() if len(selected) == 1 else None
+        if node_id != self.params.node_id:
+            self.params.show_node(node_id)
+        self.help.setHtml(help_html(layer_type(selected[0]) if len(selected) == 1 else None))
+
+    def select(self, node_id: str) -> None:
+        self.canvas.graph.clear_selection()
+        self.canvas.node(node_id).set_selected(True)
+        self._on_selection()
+
+    def focus_node(self, node_id: str) -> None:
+        if self.canvas.node(node_id) is None:
+            return
+        self.select(node_id)
+        self.canvas.graph.center_on([self.canvas.node(node_id)])
+
+    def add_at_centre(self, layer: str) -> None:
+        if self.canvas.read_only:
+            return
+        centre = self.viewer.mapToScene(self.viewer.viewport().rect().center())
+        self.canvas.add_layer(layer, (centre.x(), centre.y()))
+
+    # ---- menus -------------------------------------------------------------------
+    def _action(self, menu: QtWidgets.QMenu, text: str, slot: Any,
+                shortcut: Any = None) -> QtGui.QAction:
+        action = menu.addAction(text)
+        action.triggered.connect(lambda _checked=False: slot())
+        if shortcut is not None:
+            action.setShortcut(QtGui.QKeySequence(shortcut))
+        return action
+
+    def _build_menus(self) -> None:
+        keys = QtGui.QKeySequence.StandardKey
+        bar = self.menuBar()
+        file = bar.addMenu("&File")
+        self._action(file, "&New", self.new_graph, keys.New)
+        self._action(file, "&Open…", self.open_dialog, keys.Open)
+        self.recent_menu = file.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        templates = file.addMenu("&Templates")
+        for title, stem in TEMPLATES.items():
+            self._action(templates, title, lambda s=stem: self.open_template(s))
+        file.addSeparator()
+        self._action(file, "&Save", self.save, keys.Save)
+        self._action(file, "Save &As…", self.save_as, keys.SaveAs)
+        export = file.addMenu("&Export")
+        self._action(export, "YAML…", self.save_as)
+        self._action(export, "PyTorch code…", lambda: self.export("py"))
+        self._action(export, "ONNX…", lambda: self.export("onnx"))
+        self._action(export, "Canvas image (PNG)…", self.export_png)
+        file.addSeparator()
+        self._action(file, "&Quit", self.close, keys.Quit)
+        edit = bar.addMenu("&Edit")
+        stack = self.canvas.graph.undo_stack()
+        undo = stack.createUndoAction(self, "&Undo")
+        undo.setShortcut(QtGui.QKeySequence(keys.Undo))
+        redo = stack.createRedoAction(self, "&Redo")
+        redo.setShortcuts([QtGui.QKeySequence("Ctrl+Shift+Z"), QtGui.QKeySequence("Ctrl+Y")])
+        edit.addAction(undo)
+        edit.addAction(redo)
+        edit.addSeparator()
+        g = self.canvas.graph
+        self._action(edit, "&Copy", g.copy_nodes, keys.Copy)
+        self._action(edit, "&Paste", g.paste_nodes, keys.Paste)
+        self._action(edit, "&Duplicate", lambda: g.duplicate_nodes(g.selected_nodes()),
+                     "Ctrl+D")
+        self._action(edit, "De&lete", lambda: g.delete_nodes(g.selected_nodes()),
+                     QtGui.QKeySequence(QtCore.Qt.Key.Key_Delete))
+        self._action(edit, "Select &All", g.select_all, keys.SelectAll)
+        edit.addSeparator()
+        self._action(edit, "Auto &Layout", self.auto_layout, "Ctrl+L")
+        self._action(edit, "&Fit to View", self.fit, "F")
+        help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "Layer Help", self.show_help, "F1")
+
+    def show_help(self) -> None:
+        self.help_dock.show()
+        self.help_dock.raise_()
+
+    def auto_layout(self) -> None:
+        self.canvas.graph.auto_layout_nodes()
+        self.canvas.refresh()
+
+    def fit(self) -> None:
+        self.canvas.graph.center_on(self.canvas.graph.all_nodes())
+        self.canvas.graph.fit_to_selection() if self.canvas.graph.selected_nodes() else \
+            self.viewer.zoom_to_nodes([n.view for n in self.canvas.graph.all_nodes()])
+
+    # ---- files ---------------------------------------------------------------------
+    def maybe_save(self) -> bool:
+        """True when it is fine to throw the current graph away."""
+        if not self.dirty:
+            return True
+        answer = QtWidgets.QMessageBox.question(
+            self, "Unsaved changes", f"Save changes to {self.canvas.name}?",
+            Button.Save | Button.Discard | Button.Cancel, Button.Save)
+        if answer == Button.Save:
+            return self.save()
+        return answer == Button.Discard
+
+    def new_graph(self) -> None:
+        if not self.maybe_save():
+            return
+        graph = Graph("untitled")
+        graph.add_node("Input", "input", {}, [], (0, 0))
+        self.canvas.load(graph)
+        self.path = None
+        self._update_title()
+
+    def open_dialog(self) -> None:
+        if not self.maybe_save():
+            return
+        name, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Open graph", "",
+                                                        "Convas graphs (*.yaml *.yml)")
+        if name:
+            self.open_file(name, ask=False)
+
+    def open_template(self, stem: str) -> None:
+        if self.maybe_save():
+            self.open_file(EXAMPLES / f"{stem}.yaml", ask=False, as_template=True)
+
+    def open_file(self, path: str | Path, *, ask: bool = True, as_template: bool = False) -> bool:
+        """Load a file; on failure show the loader's message and keep the open graph."""
+        if ask and not self.maybe_save():
+            return False
+        try:
+            graph = load_graph(path)
+        except ConvasError as exc:
+            QtWidgets.QMessageBox.critical(self, "Cannot open graph", str(exc))
+            return False
+        self.canvas.load(graph)
+        self.path = None if as_template else Path(path)
+        if not as_template:
+            self._remember(Path(path))
+        self.fit()
+        self._update_title()
+        return True
+
+    def save(self) -> bool:
+        if self.path is None:
+            return self.save_as()
+        return self.save_to(self.path)
+
+    def save_as(self) -> bool:
+        name, _ = QtWidgets.QFileDialog.getSaveFileName(
+            self, "Save graph", f"{self.canvas.name}.yaml", "Convas graphs (*.yaml)")
+        return self.save_to(Path(name)) if name else False
+
+    def save_to(self, path: Path) -> bool:
+        try:
+            save_graph(self.canvas.to_graph(), path)
+        except OSError as exc:
+            QtWidgets.QMessageBox.critical(self, "Cannot save", f"{path}: {exc.strerror}")
+            return False
+        self.path = path
+        self.canvas.graph.undo_stack().setClean()
+        self._remember(path)
+        self._update_title()
+        self.statusBar().showMessage(f"saved {path}", 4000)
+        return True
+
+    def export(self, kind: str) -> None:
+        suffix = {"py": "PyTorch code (*.py)", "onnx": "ONNX (*.onnx)"}[kind]
+        name, _ = QtWidgets.QFileDialog.getSaveFileName(
+            self, "Export", f"{self.canvas.name}.{kind}", suffix)
+        if name:
+            self.export_to(kind, Path(name))
+
+    def export_to(self, kind: str, path: Path) -> bool:
+        try:
+            if kind == "py":
+                from graph_io.export_py import export_code
+
+                path.write_text(export_code(self.canvas.to_graph()), encoding="utf-8")
+            else:
+                from graph_io.export_onnx import export_onnx
+
+                export_onnx(self.canvas.to_graph(), path)
+        except ConvasError as exc:
+            QtWidgets.QMessageBox.critical(self, "Cannot export", str(exc))
+            return False
+        self.statusBar().showMessage(f"exported {path}", 4000)
+        return True
+
+    def export_png(self) -> None:
+        name, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Export image",
+                                                        f"{self.canvas.name}.png", "PNG (*.png)")
+        if name:
+            self.viewer.grab().save(name)
+
+    def _remember(self, path: Path) -> None:
+        recent = [str(path.resolve())] + [p for p in self._recent() if p != str(path.resolve())]
+        self.settings.setValue("recent", recent[:10])
+
+    def _recent(self) -> list[str]:
+        value = self.settings.value("recent", [])
+        return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for path in self._recent():
+            self._action(self.recent_menu, path, lambda p=path: self.open_file(p))
+
+    # ---- events --------------------------------------------------------------------
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802
+        """Dropping .yaml files on the canvas opens them (NodeGraphQt would import JSON)."""
+        if event.type() in (QtCore.QEvent.Type.DragEnter, QtCore.QEvent.Type.Drop):
+            mime = event.mimeData()  # type: ignore[attr-defined]
+            files = [u.toLocalFile() for u in mime.urls() if u.toLocalFile().endswith(
+                (".yaml", ".yml"))] if mime.hasUrls() else []
+            if files:
+                event.acceptProposedAction()  # type: ignore[attr-defined]
+                if event.type() == QtCore.QEvent.Type.Drop:
+                    self.open_file(files[0])
+                return True
+        return super().eventFilter(watched, event)
+
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802
+        if self.maybe_save():
+            event.accept()
+        else:
+            event.ignore()

@@ -1,0 +1,56 @@
+"""NodeGraphQt node classes, generated from the layer registry.
+
+There is no hand-written class per layer: each ``LayerSpec`` becomes a ``BaseNode``
+subclass with an input port (several inputs for Add/Concat), an output port, and one
+node property per parameter so NodeGraphQt's undo stack covers parameter edits.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from NodeGraphQt import BaseNode
+
+import nodes
+from nodes.spec import LayerSpec
+
+IDENTIFIER = "convas"
+INPUT_PORT = "in"
+OUTPUT_PORT = "out"
+PREFIX = "param_"  # NodeGraphQt reserves names such as width/height for its own use
+
+
+def prop(param: str) -> str:
+    """The node property holding a layer parameter."""
+    return PREFIX + param
+
+
+def _make(spec: LayerSpec) -> type[BaseNode]:
+    def init(self: BaseNode) -> None:
+        BaseNode.__init__(self)
+        if not spec.is_source:
+            self.add_input(INPUT_PORT, multi_input=spec.takes_many_inputs, display_name=False)
+        self.add_output(OUTPUT_PORT, multi_output=True, display_name=False)
+        for param in spec.params:
+            default: Any = param.default
+            self.create_property(prop(param.name), list(default) if isinstance(default, list)
+                                 else default)
+
+    return type(spec.type, (BaseNode,), {
+        "__identifier__": IDENTIFIER,
+        "NODE_NAME": spec.title,
+        "LAYER_TYPE": spec.type,
+        "__init__": init,
+    })
+
+
+NODE_CLASSES: dict[str, type[BaseNode]] = {s.type: _make(s) for s in nodes.all_layers()}
+
+
+def node_type_key(layer_type: str) -> str:
+    """The NodeGraphQt type string used by ``create_node``."""
+    return f"{IDENTIFIER}.{layer_type}"
+
+
+def layer_type(node: Any) -> str:
+    return str(node.LAYER_TYPE)

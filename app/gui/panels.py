@@ -1,0 +1,171 @@
+"""Read-only views of the core's results: palette, summary, problems and help."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from PySide6 import QtCore, QtWidgets
+
+import nodes
+from app.gui.node_classes import node_type_key
+from graph_io.shapes import Report
+from graph_io.summary import count_text, memory_text, shape_text
+
+MIME = "nodegraphqt/nodes"
+
+
+class _LayerTree(QtWidgets.QTreeWidget):
+    """Drags carry NodeGraphQt's node URN, so a drop on the canvas creates the layer."""
+
+    def mimeData(self, items: Any) -> QtCore.QMimeData:  # noqa: N802 - Qt override
+        mime = QtCore.QMimeData()
+        types = [i.data(0, QtCore.Qt.ItemDataRole.UserRole) for i in items]
+        urn = ";".join(f"node:{node_type_key(t)}" for t in types if t)
+        mime.setData(MIME, QtCore.QByteArray(f"ngqt::{urn}".encode()))
+        return mime
+
+
+class Palette(QtWidgets.QWidget):
+    """Layers grouped by category; type to filter, drag onto the canvas or double-click."""
+
+    activated = QtCore.Signal(str)  # layer type
+
+    def __init__(self) -> None:
+        super().__init__()
+        layout = QtWidgets.QVBoxLayout(self)
+        self.search = QtWidgets.QLineEdit()
+        self.search.setPlaceholderText("Search layers…")
+        self.tree = _LayerTree()
+        self.tree.setHeaderHidden(True)
+        self.tree.setDragEnabled(True)
+        self.groups: list[tuple[QtWidgets.QTreeWidgetItem, list[QtWidgets.QTreeWidgetItem]]] = []
+        layout.addWidget(self.search)
+        layout.addWidget(self.tree)
+        groups: dict[str, QtWidgets.QTreeWidgetItem] = {}
+        for spec in nodes.all_layers():
+            group = groups.get(spec.category)
+            if group is None:
+                group = QtWidgets.QTreeWidgetItem(self.tree, [spec.category])
+                group.setFlags(QtCore.Qt.ItemFlag.ItemIsEnabled)
+                groups[spec.category] = group
+                self.groups.append((group, []))
+            item = QtWidgets.QTreeWidgetItem(group, [spec.title])
+            self.groups[-1][1].append(item)
+            item.setData(0, QtCore.Qt.ItemDataRole.UserRole, spec.type)
+            item.setToolTip(0, spec.summary)
+        self.tree.expandAll()
+        self.search.textChanged.connect(self.filter)
+        self.tree.itemDoubleClicked.connect(self._double_clicked)
+
+    def filter(self, text: str) -> None:
+        needle = text.strip().lower()
+        for group, children in self.groups:
+            visible = 0
+            for child in children:
+                match = needle in child.text(0).lower() or needle in child.toolTip(0).lower()
+                child.setHidden(not match)
+                visible += match
+            group.setHidden(visible == 0)
+
+    def visible_types(self) -> list[str]:
+        return [str(child.data(0, QtCore.Qt.ItemDataRole.UserRole))
+                for group, children in self.groups for child in children
+                if not child.isHidden() and not group.isHidden()]
+
+    def _double_clicked(self, item: QtWidgets.QTreeWidgetItem) -> None:
+        layer = item.data(0, QtCore.Qt.ItemDataRole.UserRole)
+        if layer:
+            self.activated.emit(layer)
+
+
+class SummaryTable(QtWidgets.QTableWidget):
+    HEADERS = ("Node", "Type", "Output shape", "Params", "MACs")
+
+    def __init__(self) -> None:
+        super().__init__(0, len(self.HEADERS))
+        self.setHorizontalHeaderLabels(self.HEADERS)
+        self.verticalHeader().hide()
+        self.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.horizontalHeader().setStretchLastSection(True)
+
+    def show_report(self, report: Report) -> None:
+        order = report.order + [n for n in report.results if n not in report.order]
+        rows = [report.results[n] for n in order]
+        self.setRowCount(len(rows) + 1)
+        for row, r in enumerate(rows):
+            cells = (r.id, r.type, shape_text(r.shape) if r.error is None else "error",
+                     f"{r.params:,}", f"{r.macs:,}")
+            for col, text in enumerate(cells):
+                item = QtWidgets.QTableWidgetItem(text)
+                if r.error:
+                    item.setToolTip(r.error)
+                self.setItem(row, col, item)
+        totals = ("Total", f"{memory_text(report.total_memory)} activations",
+                  shape_text(report.output_shape), f"{report.total_params:,}",
+                  f"{report.total_macs:,}")
+        for col, text in enumerate(totals):
+            item = QtWidgets.QTableWidgetItem(text)
+            font = item.font()
+            font.setBold(True)
+            item.setFont(font)
+            self.setItem(len(rows), col, item)
+        self.resizeColumnsToContents()
+
+
+class ProblemsList(QtWidgets.QListWidget):
+    """Every problem of the graph; activating one asks the window to focus its node."""
+
+    focus_node = QtCore.Signal(str)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.itemClicked.connect(self._clicked)
+
+    def show_report(self, report: Report) -> None:
+        self.clear()
+        if not report.problems:
+            self.addItem("No problems.")
+            return
+        for problem in report.problems:
+            item = QtWidgets.QListWidgetItem(problem.message)
+            item.setData(QtCore.Qt.ItemDataRole.UserRole, problem.node)
+            self.addItem(item)
+
+    def _clicked(self, item: QtWidgets.QListWidgetItem) -> None:
+        node = item.data(QtCore.Qt.ItemDataRole.UserRole)
+        if node:
+            self.focus_node.emit(node)
+
+
+def _block(text: str) -> str:
+    """A doc paragraph as HTML; lines starting with '- ' become a bullet list."""
+    if not text.lstrip().startswith("- "):
+        return f"<p>{html.escape(text).replace(chr(10), ' ')}</p>"
+    items = [" ".join(i.split()) for i in text.strip()[2:].split("\n- ")]
+    return "<ul>" + "".join(f"<li>{html.escape(i)}</li>" for i in items) + "</ul>"
+
+
+def help_html(layer: str | None) -> str:
+    """The help page of a layer, built from its declaration in ``nodes/``."""
+    if layer is None:
+        return ("<h3>Layer help</h3><p>Select a node (or press F1 on it) to read what the "
+                "layer does and what each parameter means.</p>")
+    spec = nodes.get(layer)
+    paragraphs = "".join(_block(p) for p in spec.doc.strip().split("\n\n"))
+    rows = "".join(
+        f"<tr><td><b>{html.escape(p.label)}</b></td><td>{html.escape(str(p.default))}</td>"
+        f"<td>{html.escape(p.describe_allowed())}</td><td>{html.escape(p.help)}</td></tr>"
+        for p in spec.params
+    )
+    table = (f"<table border='1' cellpadding='3' cellspacing='0'><tr><th>Parameter</th>"
+             f"<th>Default</th><th>Allowed</th><th>Meaning</th></tr>{rows}</table>"
+             if rows else "<p><i>No parameters.</i></p>")
+    return f"<h3>{html.escape(spec.title)}</h3><p><i>{html.escape(spec.summary)}</i></p>" \
+           f"{paragraphs}{table}"
+
+
+def status_text(report: Report, count: Any) -> str:
+    shape = shape_text(report.output_shape)
+    state = "valid" if report.ok else f"{len(report.problems)} problem(s)"
+    return f"{count} nodes · {count_text(report.total_params)} params · output {shape} · {state}"
