@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -91,3 +92,14 @@ def test_console_script_runs(tmp_path: Path) -> None:
     version = subprocess.run([str(script), "--version"], capture_output=True, text=True,
                              check=False)
     assert version.stdout.startswith("convas ")
+
+
+def test_editor_without_display_falls_back_to_summary(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    done = subprocess.run([sys.executable, "-m", "app.launch", str(LENET)], capture_output=True,
+                          text=True, check=False, env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    first, rest = done.stdout.split("\n", 1)
+    assert first.startswith("convas: no display available")
+    assert "Total params: 61,706" in rest

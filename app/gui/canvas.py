@@ -59,6 +59,9 @@ class Canvas(QtCore.QObject):
         g.port_connected.connect(self._on_connected)
         g.port_disconnected.connect(lambda _a, _b: self.refresh())
         g.property_changed.connect(self._on_property)
+        # Paste and duplicate add nodes without node_created; every undoable step
+        # moves the stack's index, so this catches whatever the signals above miss.
+        g.undo_stack().indexChanged.connect(lambda _index: self.refresh())
 
     # ---- building ---------------------------------------------------------------
     def add_layer(self, layer: str, pos: tuple[float, float] = (0, 0),
@@ -137,7 +140,11 @@ class Canvas(QtCore.QObject):
     def refresh(self) -> None:
         if self._muted:
             return
-        self.core = self.to_graph()
+        try:
+            self.core = self.to_graph()
+        except RuntimeError:  # Qt is tearing the scene down: nothing left to mirror
+            self._muted = True
+            return
         self.report = infer(self.core)
         self._paint(self.report)
         self.changed.emit(self.report)

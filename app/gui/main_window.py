@@ -55,9 +55,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.canvas.changed.connect(self._on_changed)
         self.canvas.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
         self.canvas.graph.node_selection_changed.connect(lambda *_: self._on_selection())
-        stack = self.canvas.graph.undo_stack()
-        stack.cleanChanged.connect(self._update_title)
-        self.destroyed.connect(lambda: stack.cleanChanged.disconnect())
+        self._clean = True
+        self.canvas.graph.undo_stack().cleanChanged.connect(self._on_clean_changed)
         self.layers.activated.connect(self.add_at_centre)
         self.problems.focus_node.connect(self.focus_node)
         self.viewer.viewport().installEventFilter(self)
@@ -89,7 +88,13 @@ class MainWindow(QtWidgets.QMainWindow):
 
     @property
     def dirty(self) -> bool:
-        return not self.canvas.graph.undo_stack().isClean()
+        return not self._clean
+
+    def _on_clean_changed(self, clean: bool) -> None:
+        # Remembered from the signal: the stack may already be gone while Qt tears
+        # the window down, and asking it then would crash.
+        self._clean = clean
+        self._update_title()
 
     def _on_changed(self, report: object) -> None:
         assert isinstance(report, Report)

@@ -1,0 +1,206 @@
+"""The editor as a user drives it: live shapes, errors, undo, cycles, files, help."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+import pytest  # noqa: E402
+from PySide6 import QtWidgets  # noqa: E402
+
+from app.gui.main_window import MainWindow  # noqa: E402
+from graph_io.yaml_io import dumps_graph, load_graph  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+LENET = ROOT / "examples" / "lenet5.yaml"
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def window(qtbot: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> MainWindow:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    win = MainWindow()
+    qtbot.addWidget(win)
+    monkeypatch.setattr(QtWidgets.QMessageBox, "question",
+                        lambda *a, **k: QtWidgets.QMessageBox.StandardButton.Discard)
+    return win
+
+
+def build_lenet(win: MainWindow) -> None:
+    c = win.canvas
+    specs = [
+        ("input", "Input", {"channels": 1, "height": 32, "width": 32}),
+        ("c1", "Conv2D", {"filters": 6, "kernel": 5, "activation": "Tanh"}),
+        ("s2", "AvgPool2D", {}),
+        ("c3", "Conv2D", {"filters": 16, "kernel": 5, "activation": "Tanh"}),
+        ("s4", "AvgPool2D", {}),
+        ("flatten", "Flatten", {}),
+        ("f5", "Dense", {"units": 120, "activation": "Tanh"}),
+        ("f6", "Dense", {"units": 84, "activation": "Tanh"}),
+        ("output", "Dense", {"units": 10}),
+    ]
+    previous = None
+    for index, (nid, layer, params) in enumerate(specs):
+        node = c.add_layer(layer, (index * 200, 0), node_id=nid, params=params)
+        if previous is not None:
+            assert c.connect_nodes(previous, node)
+        previous = node
+
+
+def test_building_lenet_on_the_canvas_shows_every_shape(window: MainWindow) -> None:
+    build_lenet(window)
+    faces = {n: window.canvas.face_text(n) for n in window.graph.nodes}
+    assert faces == {
+        "input": "1×32×32", "c1": "6×28×28  ·  156 params", "s2": "6×14×14",
+        "c3": "16×10×10  ·  2.4k params", "s4": "16×5×5", "flatten": "400",
+        "f5": "120  ·  48.1k params", "f6": "84  ·  10.2k params", "output": "10  ·  850 params",
+    }
+    assert "61.7k params" in window.statusBar().currentMessage()
+    assert window.summary.item(9, 3).text() == "61,706"
+
+
+def test_editing_filters_in_the_panel_updates_downstream(window: MainWindow) -> None:
+    window.open_file(LENET, ask=False)
+    window.select("c1")
+    editor = window.params.editors["filters"]
+    assert isinstance(editor, QtWidgets.QSpinBox)
+    editor.setValue(8)
+    assert window.canvas.face_text("c1") == "8×28×28  ·  208 params"
+    assert window.canvas.face_text("c3") == "16×10×10  ·  3.2k params"
+    assert window.graph.nodes["c1"].params["filters"] == 8
+    assert window.windowTitle().startswith("lenet5.yaml*")
+
+
+def test_shape_error_turns_node_red_and_undo_restores(window: MainWindow) -> None:
+    window.open_file(LENET, ask=False)
+    window.select("c3")
+    kernel = window.params.editors["kernel"]
+    assert isinstance(kernel, QtWidgets.QLineEdit)
+    kernel.setText("20")
+    kernel.editingFinished.emit()
+    tip = window.canvas.face_tooltip("c3")
+    assert tip == ("Conv2D 'c3': kernel 20x20 is larger than its input 14x14 — reduce Kernel "
+                   "or use Padding Same")
+    assert window.canvas.node("c3").color()[0] > 150  # red
+    assert window.canvas.face_text("f5") == "?"
+    assert window.problems.item(0).text() == tip
+    window.canvas.graph.undo_stack().undo()
+    assert window.canvas.face_text("c3") == "16×10×10  ·  2.4k params"
+    assert window.canvas.face_text("f5") == "120  ·  48.1k params"
+
+
+def test_invalid_value_is_shown_red_and_not_applied(window: MainWindow) -> None:
+    window.open_file(LENET, ask=False)
+    window.select("c1")
+    padding = window.params.editors["padding"]
+    assert isinstance(padding, QtWidgets.QLineEdit)
+    padding.setText("valid")
+    padding.editingFinished.emit()
+    assert "must be None, Same or an integer" in window.params.errors["padding"].text()
+    assert window.graph.nodes["c1"].params["padding"] == "None"
+
+
+def test_cycle_is_refused(window: MainWindow) -> None:
+    window.open_file(LENET, ask=False)
+    c = window.canvas
+    assert not c.connect_nodes(c.node("f6"), c.node("c3"))
+    assert "would create a cycle" in window.statusBar().currentMessage()
+    assert c.report.ok
+    assert [p.node().name() for p in c.node("c3").get_input("in").connected_ports()] == ["s2"]
+
+
+def test_add_takes_several_inputs_in_order(window: MainWindow) -> None:
+    window.open_file(LENET, ask=False)
+    c = window.canvas
+    add = c.add_layer("Concat", (0, 300), node_id="cat")
+    c.connect_nodes(c.node("s4"), add)
+    c.connect_nodes(c.node("c3"), add)
+    assert window.graph.nodes["cat"].inputs == ["s4", "c3"]
+    assert "spatial size" in c.face_tooltip("cat")
+
+
+def test_save_writes_the_expected_yaml(window: MainWindow, tmp_path: Path) -> None:
+    window.open_file(LENET, ask=False)
+    out = tmp_path / "saved.yaml"
+    assert window.save_to(out)
+    assert out.read_text() == LENET.read_text()
+    assert not window.dirty
+    build = MainWindow()
+    build_lenet(build)
+    build.canvas.name = "lenet5"
+    build.canvas.training = load_graph(LENET).training
+    assert dumps_graph(build.canvas.to_graph()) == LENET.read_text()
+    build.deleteLater()
+
+
+def test_malformed_file_shows_dialog_and_keeps_graph(window: MainWindow, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    window.open_file(LENET, ask=False)
+    before = dumps_graph(window.canvas.to_graph())
+    shown: list[str] = []
+    monkeypatch.setattr(QtWidgets.QMessageBox, "critical",
+                        lambda _parent, _title, text: shown.append(text))
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("convas: 1\nnodes:\n  - id: c1\n    type: Conv2D\n    params: {filters: -4}\n")
+    assert not window.open_file(bad, ask=False)
+    assert shown == [f"{bad}:5: nodes[0].params.filters: must be an integer between 1 and "
+                     "65536, got -4"]
+    assert dumps_graph(window.canvas.to_graph()) == before
+
+
+def test_unsaved_changes_prompt_on_close(window: MainWindow,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    window.open_file(LENET, ask=False)
+    window.canvas.set_param("c1", "filters", 7)
+    asked: list[str] = []
+
+    def answer(*args: Any, **kwargs: Any) -> QtWidgets.QMessageBox.StandardButton:
+        asked.append(args[1])
+        return QtWidgets.QMessageBox.StandardButton.Cancel
+
+    monkeypatch.setattr(QtWidgets.QMessageBox, "question", answer)
+    assert not window.close()
+    assert asked == ["Unsaved changes"]
+
+
+def test_palette_search_and_add(window: MainWindow) -> None:
+    window.layers.search.setText("pool")
+    assert window.layers.visible_types() == ["AvgPool2D", "GlobalAvgPool2D", "MaxPool2D"]
+    window.add_at_centre("Dropout")
+    assert "dropout_1" in window.graph.nodes
+
+
+def test_help_follows_selection_and_problem_click_selects(window: MainWindow) -> None:
+    window.open_file(LENET, ask=False)
+    window.select("c1")
+    text = window.help.toPlainText()
+    assert "Conv2D" in text
+    assert "Filters" in text
+    assert "kernel" in text.lower()
+    window.canvas.set_param("c3", "kernel", 20)
+    window.problems.itemClicked.emit(window.problems.item(0))
+    assert [n.name() for n in window.canvas.graph.selected_nodes()] == ["c3"]
+    assert window.params.node_id == "c3"
+
+
+def test_pasted_and_tab_created_nodes_get_valid_ids(window: MainWindow) -> None:
+    window.open_file(LENET, ask=False)
+    g = window.canvas.graph
+    g.create_node("convas.Conv2D", name="my conv", pos=[0, 400])  # as tab search names them
+    g.duplicate_nodes([window.canvas.node("c1")])
+    ids = list(window.graph.nodes)
+    assert all(i.isidentifier() for i in ids)
+    assert len(ids) == 11
+    assert "conv2d_1" in ids
+
+
+def test_read_only_lock_blocks_panel_edits(window: MainWindow) -> None:
+    window.open_file(LENET, ask=False)
+    window.select("c1")
+    window.set_read_only(True)
+    window.params._apply("filters", 9)
+    assert window.graph.nodes["c1"].params["filters"] == 6
