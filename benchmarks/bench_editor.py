@@ -17,11 +17,11 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6 import QtWidgets  # noqa: E402
+from PySide6 import QtWidgets
 
-from app.gui.main_window import MainWindow  # noqa: E402
-from graph_io import Graph  # noqa: E402
-from graph_io.yaml_io import save_graph  # noqa: E402
+from app.gui.main_window import MainWindow
+from graph_io import Graph
+from graph_io.yaml_io import save_graph
 
 
 def chain(length: int) -> Graph:

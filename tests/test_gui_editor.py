@@ -6,14 +6,14 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
+from pathlib import Path
+from typing import Any
 
-import pytest  # noqa: E402
-from PySide6 import QtWidgets  # noqa: E402
+import pytest
+from PySide6 import QtWidgets
 
-from app.gui.main_window import MainWindow  # noqa: E402
-from graph_io.yaml_io import dumps_graph, load_graph  # noqa: E402
+from app.gui.main_window import MainWindow
+from graph_io.yaml_io import dumps_graph, load_graph
 
 ROOT = Path(__file__).resolve().parents[1]
 LENET = ROOT / "examples" / "lenet5.yaml"
