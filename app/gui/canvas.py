@@ -115,15 +115,19 @@ class Canvas(QtCore.QObject):
 
     # ---- mirroring --------------------------------------------------------------
     def to_graph(self) -> Graph:
-        """The core graph the canvas shows right now (ids, params, wiring, positions)."""
+        """The core graph the canvas shows right now (ids, params, wiring, positions).
+
+        Nodes keep the canvas' creation order, which is the file order after a load,
+        so saving an unchanged file reproduces it byte for byte.
+        """
         graph = Graph(self.name, training=self.training)
-        items = sorted(self.graph.all_nodes(), key=lambda n: (n.pos()[0], n.pos()[1]))
+        items = self.graph.all_nodes()
         for item in items:
             self._ensure_valid_name(item)
         for item in items:
             layer = layer_type(item)
-            spec = nodes.get(layer)
-            params = {p.name: item.get_property(prop(p.name)) for p in spec.params}
+            custom = item.model.custom_properties
+            params = {p.name: custom[prop(p.name)] for p in nodes.get(layer).params}
             port = item.inputs().get(INPUT_PORT)
             inputs = [p.node().name() for p in port.connected_ports()] if port else []
             x, y = item.pos()
@@ -141,10 +145,13 @@ class Canvas(QtCore.QObject):
         if self._muted:
             return
         try:
-            self.core = self.to_graph()
+            core = self.to_graph()
         except RuntimeError:  # Qt is tearing the scene down: nothing left to mirror
             self._muted = True
             return
+        if core == self.core and len(self._faces) == len(core.nodes):
+            return  # e.g. the undo stack's signal after a change already handled
+        self.core = core
         self.report = infer(self.core)
         self._paint(self.report)
         self.changed.emit(self.report)

@@ -29,6 +29,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def __init__(self) -> None:
         super().__init__()
         self.canvas = Canvas(self)
+        self._tables_pending = False
         self.path: Path | None = None
         self.settings = QtCore.QSettings("Convas", "Convas")
         self.viewer = self.canvas.graph.viewer()
@@ -98,13 +99,21 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _on_changed(self, report: object) -> None:
         assert isinstance(report, Report)
-        self.summary.show_report(report)
-        self.problems.show_report(report)
+        # Node faces are already updated; the table can follow a moment later, once
+        # per burst of edits, so typing in the panel stays within a frame.
+        if not self._tables_pending:
+            self._tables_pending = True
+            QtCore.QTimer.singleShot(0, self._update_tables)
         self.statusBar().showMessage(status_text(report, len(self.canvas.core.nodes)))
         if self.params.node_id not in self.canvas.core.nodes:
             self.params.show_node(None)
         self._update_title()
         self.graph_changed.emit(report)
+
+    def _update_tables(self) -> None:
+        self._tables_pending = False
+        self.summary.show_report(self.canvas.report)
+        self.problems.show_report(self.canvas.report)
 
     def _update_title(self, *_args: object) -> None:
         name = self.path.name if self.path else f"{self.canvas.name} (unsaved)"
@@ -196,9 +205,16 @@ class MainWindow(QtWidgets.QMainWindow):
         self.canvas.refresh()
 
     def fit(self) -> None:
-        self.canvas.graph.center_on(self.canvas.graph.all_nodes())
-        self.canvas.graph.fit_to_selection() if self.canvas.graph.selected_nodes() else \
-            self.viewer.zoom_to_nodes([n.view for n in self.canvas.graph.all_nodes()])
+        """Fit every node in view (NodeGraphQt's own fit groups items: slow for 500)."""
+        items = [n.view for n in self.canvas.graph.all_nodes()]
+        if not items:
+            return
+        rect = items[0].sceneBoundingRect()
+        for item in items[1:]:
+            rect = rect.united(item.sceneBoundingRect())
+        rect = rect.adjusted(-60, -60, 60, 60)
+        self.viewer.set_scene_rect([rect.x(), rect.y(), rect.width(), rect.height()])
+        self.viewer.fitInView(rect, QtCore.Qt.AspectRatioMode.KeepAspectRatio)
 
     # ---- files ---------------------------------------------------------------------
     def maybe_save(self) -> bool:

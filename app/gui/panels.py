@@ -92,6 +92,7 @@ class SummaryTable(QtWidgets.QTableWidget):
     def show_report(self, report: Report) -> None:
         order = report.order + [n for n in report.results if n not in report.order]
         rows = [report.results[n] for n in order]
+        resize = self.rowCount() != len(rows) + 1
         self.setRowCount(len(rows) + 1)
         for row, r in enumerate(rows):
             cells = (r.id, r.type, shape_text(r.shape) if r.error is None else "error",
@@ -110,7 +111,8 @@ class SummaryTable(QtWidgets.QTableWidget):
             font.setBold(True)
             item.setFont(font)
             self.setItem(len(rows), col, item)
-        self.resizeColumnsToContents()
+        if resize:
+            self.resizeColumnsToContents()
 
 
 class ProblemsList(QtWidgets.QListWidget):
