@@ -30,6 +30,11 @@ def window(qtbot: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> MainW
     return win
 
 
+def settle() -> None:
+    """Let the window run its deferred table update (labels update synchronously)."""
+    QtWidgets.QApplication.processEvents()
+
+
 def build_lenet(win: MainWindow) -> None:
     c = win.canvas
     specs = [
@@ -60,6 +65,7 @@ def test_building_lenet_on_the_canvas_shows_every_shape(window: MainWindow) -> N
         "f5": "120  ·  48.1k params", "f6": "84  ·  10.2k params", "output": "10  ·  850 params",
     }
     assert "61.7k params" in window.statusBar().currentMessage()
+    settle()
     assert window.summary.item(9, 3).text() == "61,706"
 
 
@@ -87,6 +93,7 @@ def test_shape_error_turns_node_red_and_undo_restores(window: MainWindow) -> Non
                    "or use Padding Same")
     assert window.canvas.node("c3").color()[0] > 150  # red
     assert window.canvas.face_text("f5") == "?"
+    settle()
     assert window.problems.item(0).text() == tip
     window.canvas.graph.undo_stack().undo()
     assert window.canvas.face_text("c3") == "16×10×10  ·  2.4k params"
@@ -182,6 +189,7 @@ def test_help_follows_selection_and_problem_click_selects(window: MainWindow) ->
     assert "Filters" in text
     assert "kernel" in text.lower()
     window.canvas.set_param("c3", "kernel", 20)
+    settle()
     window.problems.itemClicked.emit(window.problems.item(0))
     assert [n.name() for n in window.canvas.graph.selected_nodes()] == ["c3"]
     assert window.params.node_id == "c3"
