@@ -83,6 +83,14 @@ def decode(text: str | bytes, filename: str) -> str:
         ) from None
 
 
+def _bad_character(exc: yaml.reader.ReaderError, source: str, filename: str) -> FormatError:
+    line = source[: exc.position].count("\n") + 1
+    return FormatError(
+        f"invalid character (code {exc.character}) — graph files are plain text",
+        file=filename, line=line,
+    )
+
+
 def compose_strict(text: str | bytes, filename: str) -> tuple[Node | None, Any]:
     """The node tree (for line numbers) and the plain data of one YAML document."""
     source = decode(text, filename)
@@ -93,11 +101,7 @@ def compose_strict(text: str | bytes, filename: str) -> tuple[Node | None, Any]:
     try:
         loader = _StrictLoader(source, filename)
     except yaml.reader.ReaderError as exc:
-        line = source[: exc.position].count("\n") + 1
-        raise FormatError(
-            f"invalid character (code {exc.character}) — graph files are plain text",
-            file=filename, line=line,
-        ) from None
+        raise _bad_character(exc, source, filename) from None
     try:
         root = loader.get_single_node()
         data = loader.construct_document(root) if root is not None else None
@@ -112,11 +116,7 @@ def compose_strict(text: str | bytes, filename: str) -> tuple[Node | None, Any]:
             f"invalid YAML: {reason}", file=filename, line=mark.line + 1 if mark else None
         ) from None
     except yaml.reader.ReaderError as exc:
-        line = source[: exc.position].count("\n") + 1
-        raise FormatError(
-            f"invalid character (code {exc.character}) — graph files are plain text",
-            file=filename, line=line,
-        ) from None
+        raise _bad_character(exc, source, filename) from None
     except yaml.YAMLError as exc:
         raise FormatError(f"invalid YAML: {exc}", file=filename) from None
     except RecursionError:

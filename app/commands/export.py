@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from app.commands import load_or_report
 from nodes.errors import ConvasError
 
 
@@ -22,12 +23,9 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from graph_io.errors import CompileError
-    from graph_io.yaml_io import load_graph
 
-    try:
-        graph = load_graph(args.file)
-    except ConvasError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    graph = load_or_report(args.file)
+    if graph is None:
         return 2
     try:
         weights = None

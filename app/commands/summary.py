@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import Any
 
-from nodes.errors import ConvasError
+from app.commands import load_or_report
 
 
 def register(subparsers: Any) -> None:
@@ -20,12 +19,9 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from graph_io.shapes import infer
     from graph_io.summary import format_table, summary_dict
-    from graph_io.yaml_io import load_graph
 
-    try:
-        graph = load_graph(args.file)
-    except ConvasError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    graph = load_or_report(args.file)
+    if graph is None:
         return 2
     report = infer(graph)
     if args.json:
