@@ -1,122 +1,196 @@
 """Export a graph as standalone PyTorch source code.
 
-The generated module needs only torch (and safetensors when weights are shipped):
+The generated module needs only torch (and safetensors to load shipped weights):
 nothing from Convas, so a model never stays locked in the app. Its layers carry the
-node ids as names, and its ``state_dict`` keys equal those of the compiled Convas
+node ids as names and its ``state_dict`` keys equal those of the compiled Convas
 model, so weights trained in Convas load into it unchanged.
 
-The code is derived from the modules each layer's builder returns, not from
-per-layer templates: ``nn.Sequential`` containers are written out, torch leaf
-modules are written as their constructor (checked by rebuilding and comparing), and
-parameter-free join modules inline their ``forward_code``.
+No layer has a code template. The code is read off the modules each layer's builder
+returns (``graph_io.module_code``), and parameter-free join modules inline their
+``forward_code`` (``a + b``, ``torch.cat``), so a new layer type exports with no
+change here.
 """
 
 from __future__ import annotations
 
+import json
 import keyword
 import re
-from typing import Any
+from typing import TYPE_CHECKING
 
 from graph_io.compiler import build_modules, class_name
 from graph_io.errors import CompileError
 from graph_io.model import Graph
-from graph_io.shapes import infer
-from nodes.errors import ConvasError
+from graph_io.module_code import ExportError, module_code, probe_inputs
+from graph_io.shapes import Report, infer
 
-_GENERATED_NAMES = {"x", "torch", "nn", "self", "OrderedDict", "Path", "load_file", "model"}
-
-
-class ExportError(ConvasError):
-    """A layer that the code exporter cannot write out."""
-
-
-def module_code(module: Any, node_id: str, indent: str = "        ") -> str:
-    """Constructor source for ``module``; verified to rebuild an identical module."""
+if TYPE_CHECKING:
     from torch import nn
 
-    if isinstance(module, nn.Sequential):
-        inner = indent + "    "
-        children = "".join(
-            f'{inner}("{name}", {module_code(child, node_id, inner)}),\n'
-            for name, child in module.named_children()
-        )
-        return f"nn.Sequential(OrderedDict([\n{children}{indent}]))"
-    if type(module).__module__.startswith("torch.nn"):
-        code = "nn." + re.sub(r"(?<![\w.])(-?)inf\b", r'float("\1inf")', repr(module))
-        rebuilt = eval(code, {"nn": nn, "float": float})
-        if repr(rebuilt) != repr(module):
-            raise ExportError(f"cannot write {type(module).__name__} of node '{node_id}' as code")
-        return code
-    raise ExportError(
-        f"node '{node_id}': {type(module).__name__} has no code form; give it a "
-        "forward_code() or build it from torch.nn modules"
-    )
+__all__ = ["ExportError", "export_code"]
+
+# Names forward() reads besides its own locals. graph_io.ids reserves them as ids; a
+# graph built around that check still exports, the variable renamed (never the layer).
+_GLOBALS = frozenset({"torch", "nn", "F", "self"})
+_LINE = 100
 
 
-def _variable(node_id: str) -> str:
-    return f"{node_id}_" if node_id in _GENERATED_NAMES or keyword.iskeyword(node_id) else node_id
+def export_code(graph: Graph, *, weights_path: str | None = None) -> str:
+    """The source of a module defining the graph as an ``nn.Module`` subclass.
 
-
-def export_code(graph: Graph, *, weights_file: str | None = None) -> str:
-    """The source of a standalone module defining the model as an ``nn.Module`` class.
-
-    With ``weights_file`` (a file name placed beside the generated .py), the module
-    also gets ``load_model()`` that returns the model with those weights.
+    ``weights_path`` (relative to the generated file, usually a file name beside
+    it) adds ``load_model()``, which returns the model with those safetensors
+    weights. Raises ``CompileError`` for an invalid graph and ``ExportError`` for a
+    layer whose modules have no code form.
     """
+    import torch
+
     report = infer(graph)
     if not report.ok:
         raise CompileError([p.message for p in report.problems])
-    modules = build_modules(graph, report)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)  # the modules are rebuilt only to be read, never used
+        modules = build_modules(graph, report)
+    variables = _variable_names(graph)
+    layers, forward = _body(graph, report, modules, variables)
     cls = class_name(graph.name)
-    input_id = report.order[0]
-    in_shape = report.results[input_id].shape or ()
+    in_shape = report.results[report.order[0]].shape or ()
     out_shape = report.output_shape or ()
-    dims = "x".join(str(d) for d in in_shape)
-    layers, forward = [], []
-    for nid in report.order[1:]:
-        module = modules[nid]
-        args = [_variable(s) for s in graph.nodes[nid].inputs]
-        inline = getattr(module, "forward_code", None)
-        if callable(inline) and not any(True for _ in module.parameters()):
-            forward.append(f"        {_variable(nid)} = {inline(args)}")
-            continue
-        layers.append(f"        self.{nid} = {module_code(module, nid)}")
-        forward.append(f"        {_variable(nid)} = self.{nid}({', '.join(args)})")
-    result = _variable(report.output or report.order[-1])
-    uses_ordered = any("OrderedDict" in line for line in layers)
-    lines = [
-        f'"""{cls}: generated by Convas from graph \'{graph.name}\'.',
+    lines = _docstring(graph, report, cls, weights_path)
+    if any("OrderedDict" in line for line in layers):
+        lines.append("from collections import OrderedDict")
+    if weights_path is not None:
+        lines.append("from pathlib import Path")
+    lines += ["", "import torch", "from torch import nn", "", ""]
+    lines += [
+        f"class {cls}(nn.Module):",
+        f'    """The {_text(graph.name)} graph; each layer is named after its node."""',
         "",
-        f"Input: a batch of N x {' x '.join(str(d) for d in in_shape)} tensors (N x C x H x W).",
-        f"Output: N x {' x '.join(str(d) for d in out_shape)}. "
-        f"Parameters: {report.total_params:,}.",
-        "Needs only torch" + (" (and safetensors for load_model)." if weights_file else "."),
+        "    def __init__(self) -> None:",
+        "        super().__init__()",
+        *layers,
+        "",
+        f"    def forward(self, {variables[report.order[0]]}: torch.Tensor) -> torch.Tensor:",
+        *forward,
+        "",
+    ]
+    if weights_path is not None:
+        lines += [
+            "",
+            f"WEIGHTS = Path(__file__).resolve().parent / {json.dumps(weights_path)}",
+            "",
+            "",
+            f"def load_model() -> {cls}:",
+            '    """The model with the weights saved beside this file, ready for inference."""',
+            "    from safetensors.torch import load_file",
+            "",
+            f"    model = {cls}()",
+            "    model.load_state_dict(load_file(WEIGHTS))",
+            "    return model.eval()",
+            "",
+        ]
+    make = "load_model()" if weights_path is not None else f"{cls}().eval()"
+    batch_in = ", ".join(str(d) for d in (2, *in_shape))
+    batch_out = ", ".join(str(d) for d in (2, *out_shape))
+    lines += [
+        "",
+        'if __name__ == "__main__":',
+        f"    model = {make}",
+        f"    sample = torch.randn({batch_in})",
+        "    with torch.inference_mode():",
+        f"        print(model(sample).shape)  # torch.Size([{batch_out}])",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _docstring(graph: Graph, report: Report, cls: str, weights_path: str | None) -> list[str]:
+    in_shape = report.results[report.order[0]].shape or ()
+    out_shape = report.output_shape or ()
+    needs = (
+        "Needs torch, and safetensors for load_model(), which reads the trained weights."
+        if weights_path is not None
+        else "Needs only torch."
+    )
+    return [
+        f'"""{cls}: exported by Convas from the graph "{_text(graph.name)}".',
+        "",
+        f"Input:  N x {' x '.join(str(d) for d in in_shape)} (batch x channels x height x width)",
+        f"Output: N x {' x '.join(str(d) for d in out_shape)}",
+        f"Parameters: {report.total_params:,}",
+        "",
+        needs,
+        "Layers are named after the graph's nodes, so a state_dict saved by Convas loads",
+        "unchanged.",
         '"""',
         "",
     ]
-    if uses_ordered:
-        lines.append("from collections import OrderedDict")
-    if weights_file:
-        lines.append("from pathlib import Path")
-    lines += ["", "import torch", "from torch import nn"]
-    if weights_file:
-        lines.append("from safetensors.torch import load_file")
-    lines += ["", "", f"class {cls}(nn.Module):",
-              f'    """The {graph.name} graph; layers are named after its nodes."""', "",
-              "    def __init__(self) -> None:", "        super().__init__()", *layers, "",
-              f"    def forward(self, {_variable(input_id)}: torch.Tensor) -> torch.Tensor:",
-              *forward, f"        return {result}", ""]
-    if weights_file:
-        lines += ["", f'WEIGHTS = Path(__file__).with_name("{weights_file}")', "", "",
-                  f"def load_model() -> {cls}:",
-                  '    """The model with the weights trained in Convas, in eval mode."""',
-                  f"    model = {cls}()", "    model.load_state_dict(load_file(WEIGHTS))",
-                  "    return model.eval()", ""]
-    make = "load_model()" if weights_file else f"{cls}().eval()"
-    lines += ["", 'if __name__ == "__main__":', f"    model = {make}",
-              f"    sample = torch.randn(2, {', '.join(str(d) for d in in_shape)})",
-              "    with torch.inference_mode():",
-              "        print(model(sample).shape)  # expect torch.Size([2, "
-              f"{', '.join(str(d) for d in out_shape)}])", ""]
-    del dims
-    return "\n".join(lines)
+
+
+def _body(
+    graph: Graph, report: Report, modules: dict[str, nn.Module], variables: dict[str, str]
+) -> tuple[list[str], list[str]]:
+    """The ``__init__`` lines creating the layers and the ``forward`` lines using them."""
+    import torch
+
+    layers: list[str] = []
+    forward: list[str] = []
+    last = report.order[-1]
+    for nid in report.order[1:]:
+        module = modules[nid]
+        args = [variables[s] for s in graph.nodes[nid].inputs]
+        inline = getattr(module, "forward_code", None)
+        if callable(inline) and not any(True for _ in module.state_dict()):
+            expression = str(inline(args))
+        else:
+            probes = probe_inputs(report.results[nid].input_shapes)
+            with torch.no_grad():
+                code = module_code(module, probes, f"{graph.nodes[nid].type} '{nid}'", "        ")
+            layers.append(_fit(f"        self.{nid} = ", code))
+            expression = f"self.{nid}({', '.join(args)})"
+        if nid == last:
+            forward.append(f"        return {expression}")
+        else:
+            forward.append(f"        {variables[nid]} = {expression}")
+    return layers, forward
+
+
+def _fit(prefix: str, code: str) -> str:
+    """``prefix + code``; a call too long for one line gets its arguments wrapped."""
+    line = prefix + code
+    if "\n" in code or len(line) <= _LINE or not code.endswith(")"):
+        return line
+    head, _, args = code.partition("(")
+    indent = " " * (len(prefix) - len(prefix.lstrip()) + 4)
+    return f"{prefix}{head}(\n{indent}{args[:-1]},\n{indent[:-4]})"
+
+
+def _variable_names(graph: Graph) -> dict[str, str]:
+    """A local variable name per node: its id in snake_case, never hiding a name in use.
+
+    Layer attributes keep the exact ids (they are the ``state_dict`` keys); only the
+    variables in ``forward`` follow PEP 8, so the file passes the usual linters.
+    """
+    taken = set(graph.nodes) | _GLOBALS
+    names: dict[str, str] = {}
+    for nid in graph.nodes:
+        name = _snake(nid)
+        if name != nid or name in _GLOBALS or keyword.iskeyword(name):
+            if name in taken or keyword.iskeyword(name):
+                name += "_"
+            while name in taken:
+                name += "_"
+            taken.add(name)
+        names[nid] = name
+    return names
+
+
+def _snake(name: str) -> str:
+    """'OrderedDict' -> 'ordered_dict', 'WEIGHTS' -> 'weights', 'conv1' -> 'conv1'."""
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name)
+    return spaced.lower()
+
+
+def _text(name: str) -> str:
+    """A graph name made safe to sit inside a docstring or string literal."""
+    return json.dumps(name)[1:-1].replace('"', "'")
