@@ -12,8 +12,9 @@ from collections.abc import Container
 
 ID_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
-# Public attributes of torch.nn.Module and torch.fx.GraphModule; a submodule with one
-# of these names cannot be registered (tests check this list against torch).
+# Public attributes of torch.nn.Module and torch.fx.GraphModule (class and instance);
+# a submodule with one of these names cannot be registered or would be shadowed
+# (tests check this list against torch).
 RESERVED = frozenset(
     {
         "T_destination", "add_module", "apply", "bfloat16", "buffers", "call_super_init",
@@ -29,7 +30,7 @@ RESERVED = frozenset(
         "set_extra_state", "set_submodule", "share_memory", "state_dict", "to", "to_empty",
         "train", "type", "xpu", "zero_grad", "training", "graph", "code", "recompile",
         "to_folder", "print_readable", "meta", "self", "torch", "nn", "F",
-        "add_submodule", "delete_submodule", "delete_all_unused_submodules",
+        "add_submodule", "delete_submodule", "delete_all_unused_submodules", "shape_env",
     }
 )
 
@@ -38,8 +39,15 @@ def id_problem(node_id: object) -> str | None:
     """Why ``node_id`` cannot be used, or None when it can."""
     if not isinstance(node_id, str) or not ID_PATTERN.match(node_id):
         return (
-            f"id {node_id!r} must start with a letter or _ and contain only letters, "
+            f"id {node_id!r} must start with a letter and contain only letters, "
             "digits and _ (e.g. conv1)"
+        )
+    if node_id.startswith("_"):
+        # torch's private attributes (_modules, _apply, _code, ...) change between
+        # versions; refusing the prefix is the only rule that keeps ids safe.
+        return (
+            f"id {node_id!r} starts with _, which torch keeps for its own attributes; "
+            "start it with a letter"
         )
     if keyword.iskeyword(node_id) or node_id in RESERVED:
         return f"id {node_id!r} is reserved by Python or torch; choose another, e.g. {node_id}_1"

@@ -55,6 +55,31 @@ def _build(params: Params, inputs: Sequence[Shape]) -> Any:
     return nn.Sequential(parts)
 
 
+def _from_torch(chain: Sequence[Any], shape: Shape) -> tuple[int, dict[str, Any]] | None:
+    from torch import nn
+
+    from nodes.torch_match import activation_name, leading_padding, plain_window, window_padding
+
+    start, pad = leading_padding(chain, 0.0)
+    if start >= len(chain) or type(chain[start]) is not nn.Conv2d or not plain_window(chain[start]):
+        return None
+    conv = chain[start]
+    padding = window_padding(chain, start, pad, shape)
+    if padding is None:
+        return None
+    params: dict[str, Any] = {
+        "filters": conv.out_channels, "kernel": list(conv.kernel_size),
+        "stride": list(conv.stride), "padding": padding, "activation": "None",
+        "bias": conv.bias is not None,
+    }
+    end = start + 1
+    activation = activation_name(chain[end], 4) if end < len(chain) else None
+    if activation is not None:
+        params["activation"] = activation
+        end += 1
+    return end, params
+
+
 CONV2D = LayerSpec(
     type="Conv2D",
     title="Conv2D",
@@ -102,6 +127,7 @@ Parameters: Filters x (input channels x Kernel height x Kernel width + 1 for bia
     build=_build,
     count_params=_count_params,
     count_macs=_count_macs,
+    from_torch=_from_torch,
 )
 
 register(CONV2D)

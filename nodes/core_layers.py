@@ -24,6 +24,15 @@ def _flatten_build(params: Params, inputs: Sequence[Shape]) -> Any:
     return nn.Flatten()
 
 
+def _flatten_from_torch(chain: Sequence[Any], shape: Shape) -> tuple[int, dict[str, Any]] | None:
+    from torch import nn
+
+    module = chain[0]
+    if type(module) is nn.Flatten and (module.start_dim, module.end_dim) == (1, -1):
+        return 1, {}
+    return None
+
+
 FLATTEN = LayerSpec(
     type="Flatten",
     title="Flatten",
@@ -38,6 +47,7 @@ you how big the next Dense layer's weight matrix will be.
     params=(),
     shape=_flatten_shape,
     build=_flatten_build,
+    from_torch=_flatten_from_torch,
 )
 
 
@@ -61,6 +71,21 @@ def _dense_build(params: Params, inputs: Sequence[Shape]) -> Any:
     if act is not None:
         parts["act"] = act
     return nn.Sequential(parts)
+
+
+def _dense_from_torch(chain: Sequence[Any], shape: Shape) -> tuple[int, dict[str, Any]] | None:
+    from torch import nn
+
+    from nodes.torch_match import activation_name
+
+    if type(chain[0]) is not nn.Linear:
+        return None
+    params = {"units": chain[0].out_features, "activation": "None",
+              "bias": chain[0].bias is not None}
+    activation = activation_name(chain[1], 2) if len(chain) > 1 else None
+    if activation is None:
+        return 1, params
+    return 2, {**params, "activation": activation}
 
 
 DENSE = LayerSpec(
@@ -91,6 +116,7 @@ Parameters: Units x (inputs + 1 for bias).
     ),
     shape=_dense_shape,
     build=_dense_build,
+    from_torch=_dense_from_torch,
     count_params=lambda p, i, o: int(p["units"]) * i[0][0] + (int(p["units"]) if p["bias"] else 0),
     count_macs=lambda p, i, o: int(p["units"]) * i[0][0],
 )
@@ -101,6 +127,15 @@ def _activation_build(params: Params, inputs: Sequence[Shape]) -> Any:
 
     module = build_activation(str(params["function"]))
     return nn.Identity() if module is None else module
+
+
+def _activation_from_torch(
+    chain: Sequence[Any], shape: Shape
+) -> tuple[int, dict[str, Any]] | None:
+    from nodes.torch_match import activation_name
+
+    name = activation_name(chain[0], len(shape) + 1)
+    return None if name is None else (1, {"function": name})
 
 
 ACTIVATION = LayerSpec(
@@ -124,6 +159,7 @@ after another layer, e.g. Conv2D -> BatchNorm2D -> Activation(ReLU).
     ),
     shape=lambda params, inputs: inputs[0],
     build=_activation_build,
+    from_torch=_activation_from_torch,
 )
 
 register(FLATTEN, DENSE, ACTIVATION)

@@ -19,6 +19,12 @@ def _build(params: Params, inputs: Sequence[Shape]) -> Any:
     return nn.Identity()
 
 
+def _from_torch(chain: Sequence[Any], shape: Shape) -> tuple[int, dict[str, Any]] | None:
+    if len(shape) != 3:
+        return None
+    return 0, {"channels": shape[0], "height": shape[1], "width": shape[2]}
+
+
 INPUT = LayerSpec(
     type="Input",
     title="Input",
@@ -47,6 +53,7 @@ the number of Channels given here.
     min_inputs=0,
     max_inputs=0,
     is_source=True,
+    from_torch=_from_torch,
 )
 
 register(INPUT)

@@ -47,6 +47,18 @@ def _concat_build(params: Params, inputs: Sequence[Shape]) -> Any:
     return Concat()
 
 
+def _add_from_torch(chain: Sequence[Any], shape: Shape) -> tuple[int, dict[str, Any]] | None:
+    from nodes.torch_modules import Add
+
+    return (1, {}) if isinstance(chain[0], Add) else None
+
+
+def _concat_from_torch(chain: Sequence[Any], shape: Shape) -> tuple[int, dict[str, Any]] | None:
+    from nodes.torch_modules import Concat
+
+    return (1, {}) if isinstance(chain[0], Concat) else None
+
+
 ADD = LayerSpec(
     type="Add",
     title="Add",
@@ -62,6 +74,7 @@ on the skip path.
     params=(),
     shape=_add_shape,
     build=_add_build,
+    from_torch=_add_from_torch,
     min_inputs=2,
     max_inputs=None,
 )
@@ -80,6 +93,7 @@ Vectors are joined end to end.
     params=(),
     shape=_concat_shape,
     build=_concat_build,
+    from_torch=_concat_from_torch,
     min_inputs=2,
     max_inputs=None,
 )

@@ -29,6 +29,17 @@ def _bn_build(params: Params, inputs: Sequence[Shape]) -> Any:
     )
 
 
+def _bn_from_torch(chain: Sequence[Any], shape: Shape) -> tuple[int, dict[str, Any]] | None:
+    from torch import nn
+
+    bn = chain[0]
+    if type(bn) is not nn.BatchNorm2d or not (bn.affine and bn.track_running_stats):
+        return None
+    if bn.momentum is None:  # a cumulative average, which Convas does not offer
+        return None
+    return 1, {"momentum": bn.momentum, "eps": bn.eps}
+
+
 BATCHNORM2D = LayerSpec(
     type="BatchNorm2D",
     title="BatchNorm2D",
@@ -55,6 +66,7 @@ evaluation it uses that running average.
     ),
     shape=_bn_shape,
     build=_bn_build,
+    from_torch=_bn_from_torch,
     count_params=lambda params, inputs, output: 2 * inputs[0][0],
 )
 
@@ -67,6 +79,12 @@ def _dropout_build(params: Params, inputs: Sequence[Shape]) -> Any:
     from torch import nn
 
     return nn.Dropout(p=float(params["rate"]))
+
+
+def _dropout_from_torch(chain: Sequence[Any], shape: Shape) -> tuple[int, dict[str, Any]] | None:
+    from torch import nn
+
+    return (1, {"rate": chain[0].p}) if type(chain[0]) is nn.Dropout else None
 
 
 DROPOUT = LayerSpec(
@@ -88,6 +106,7 @@ learns more robust features and overfits less. At evaluation time it does nothin
     ),
     shape=_same_shape,
     build=_dropout_build,
+    from_torch=_dropout_from_torch,
 )
 
 register(BATCHNORM2D, DROPOUT)

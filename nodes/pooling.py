@@ -8,7 +8,7 @@ from typing import Any
 
 from nodes.conv import KERNEL_HELP, PADDING_HELP, STRIDE_HELP
 from nodes.errors import ShapeError
-from nodes.geometry import build_padding, fmt_shape, pair, sliding_output
+from nodes.geometry import build_padding, fmt_pair, fmt_shape, pair, sliding_output
 from nodes.registry import register
 from nodes.spec import LayerSpec, ParamKind, Params, ParamSpec, Shape
 
@@ -25,6 +25,14 @@ def _window_params() -> tuple[ParamSpec, ...]:
 
 def _pool_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
     height, width = sliding_output("pool", params, inputs[0])
+    padding, kernel = params["padding"], pair(params["kernel"])
+    if isinstance(padding, int) and padding >= min(kernel):
+        # A window lying wholly in the padding would output -inf (max) or 0 (average).
+        raise ShapeError(
+            f"padding {padding} is not smaller than the kernel {fmt_pair(kernel)}, so some "
+            f"windows would cover only padding — use Padding below {min(kernel)} or Same",
+            param="padding",
+        )
     return (inputs[0][0], height, width)
 
 
@@ -44,6 +52,26 @@ def _builder(pool_cls: str, fill: float) -> Any:
     return build
 
 
+def _matcher(pool_cls: str, fill: float) -> Any:
+    def from_torch(chain: Sequence[Any], shape: Shape) -> tuple[int, dict[str, Any]] | None:
+        from torch import nn
+
+        from nodes.torch_match import leading_padding, plain_window, window_padding
+
+        start, pad = leading_padding(chain, fill)
+        if start >= len(chain) or type(chain[start]) is not getattr(nn, pool_cls):
+            return None
+        pool = chain[start]
+        padding = window_padding(chain, start, pad, shape) if plain_window(pool) else None
+        if padding is None:
+            return None
+        stride = pool.kernel_size if pool.stride is None else pool.stride
+        return start + 1, {"kernel": list(pair(pool.kernel_size)),
+                           "stride": list(pair(stride)), "padding": padding}
+
+    return from_torch
+
+
 MAXPOOL2D = LayerSpec(
     type="MaxPool2D",
     title="MaxPool2D",
@@ -57,14 +85,15 @@ the network cares less about exactly where a feature is.
 
 - Kernel: window size (2 is usual).
 - Stride: step of the window; equal to Kernel for non-overlapping windows.
-- Padding: None, Same (output = ceil(input / stride)), or an integer. Padded
-  pixels never win the maximum.
+- Padding: None, Same (output = ceil(input / stride)), or an integer smaller
+  than Kernel. Padded pixels never win the maximum.
 
 It has no parameters to learn and keeps the number of channels.
 """,
     params=_window_params(),
     shape=_pool_shape,
     build=_builder("MaxPool2d", float("-inf")),
+    from_torch=_matcher("MaxPool2d", float("-inf")),
 )
 
 AVGPOOL2D = LayerSpec(
@@ -79,14 +108,15 @@ GlobalAvgPool2D at the end.
 
 - Kernel: window size (2 is usual).
 - Stride: step of the window.
-- Padding: None, Same (output = ceil(input / stride)), or an integer of zero
-  pixels, which count in the average.
+- Padding: None, Same (output = ceil(input / stride)), or an integer (smaller
+  than Kernel) of zero pixels, which count in the average.
 
 It has no parameters to learn and keeps the number of channels.
 """,
     params=_window_params(),
     shape=_pool_shape,
     build=_builder("AvgPool2d", 0.0),
+    from_torch=_matcher("AvgPool2d", 0.0),
 )
 
 
@@ -106,6 +136,20 @@ def _global_build(params: Params, inputs: Sequence[Shape]) -> Any:
     return nn.Sequential(OrderedDict(pool=nn.AdaptiveAvgPool2d(1), flatten=nn.Flatten()))
 
 
+def _global_from_torch(chain: Sequence[Any], shape: Shape) -> tuple[int, dict[str, Any]] | None:
+    from torch import nn
+
+    if (
+        len(chain) >= 2
+        and type(chain[0]) is nn.AdaptiveAvgPool2d
+        and pair(chain[0].output_size) == (1, 1)
+        and type(chain[1]) is nn.Flatten
+        and (chain[1].start_dim, chain[1].end_dim) == (1, -1)
+    ):
+        return 2, {}
+    return None
+
+
 GLOBALAVGPOOL2D = LayerSpec(
     type="GlobalAvgPool2D",
     title="GlobalAvgPool2D",
@@ -120,6 +164,7 @@ any image size — the usual ending of ResNet-style networks.
     params=(),
     shape=_global_shape,
     build=_global_build,
+    from_torch=_global_from_torch,
 )
 
 register(MAXPOOL2D, AVGPOOL2D, GLOBALAVGPOOL2D)

@@ -148,6 +148,7 @@ def _as_int(value: object, spec: ParamSpec) -> int:
 ShapeRule = Callable[[Params, Sequence[Shape]], Shape]
 CountRule = Callable[[Params, Sequence[Shape], Shape], int]
 Builder = Callable[[Params, Sequence[Shape]], "nn.Module"]
+TorchMatcher = Callable[[Sequence["nn.Module"], Shape], "tuple[int, dict[str, Any]] | None"]
 
 
 def _no_cost(params: Params, inputs: Sequence[Shape], output: Shape) -> int:
@@ -162,8 +163,17 @@ class LayerSpec:
     ``None`` = unbounded, e.g. Add). ``shape`` raises ``nodes.errors.ShapeError``
     with a message that names the parameter to change. ``count_params`` and
     ``count_macs`` are the analytic cost rules that property tests check against
-    torch. ``build`` makes the torch module (it imports torch lazily, so shape
+    torch, per sample (batch 1). A MAC is one weight multiply-accumulate of a
+    convolution or a matrix product — exactly what
+    ``torch.utils.flop_counter.FlopCounterMode`` counts, at 2 FLOPs each — so bias
+    additions, normalisation, pooling, activations and merges cost 0 MACs.
+    ``build`` makes the torch module (it imports torch lazily, so shape
     inference never loads it). ``doc`` is the help page shown in the editor.
+    ``from_torch`` recognises the layer when importing a torch model: given a chain
+    of torch modules (each feeding only the next) and the input shape of the first,
+    it returns how many modules the layer covers and its params, or None; a source
+    layer gets an empty chain and the model's input shape. The importer checks every
+    match numerically, so a matcher only reads settings (``nodes.torch_match``).
     """
 
     type: str
@@ -179,6 +189,7 @@ class LayerSpec:
     min_inputs: int = 1
     max_inputs: int | None = 1
     is_source: bool = False
+    from_torch: TorchMatcher | None = None
     _by_name: dict[str, ParamSpec] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
