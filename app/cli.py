@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "app.commands.train",
     "app.commands.evaluate",
     "app.commands.export",
+    "app.commands.import_torch",
 )
 
 

@@ -44,4 +44,27 @@ class CompileError(ConvasError):
         )
 
 
-__all__ = ["CompileError", "ConvasError", "FormatError", "GraphError", "ParamError", "ShapeError"]
+class TorchImportError(ConvasError):
+    """A torch model that cannot become a graph; lists every problem and where it is.
+
+    ``problems`` holds one line per unsupported operation (module path or fx node),
+    gathered over the whole model before raising.
+    """
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        self.problems = list(problems or [])
+        text = message
+        if self.problems:
+            text += ":\n" + "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(text)
+
+
+__all__ = [
+    "CompileError",
+    "ConvasError",
+    "FormatError",
+    "GraphError",
+    "ParamError",
+    "ShapeError",
+    "TorchImportError",
+]

@@ -1,0 +1,87 @@
+"""`convas import-torch`: turn an existing PyTorch nn.Module into a graph file.
+
+Exit codes: 0 written, 1 the model cannot be imported (every unsupported operation
+is listed), 2 a bad argument, a file or module that cannot be loaded, or an output
+that cannot be written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from nodes.errors import ConvasError
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "import-torch",
+        help="turn a PyTorch nn.Module into a graph YAML file",
+        description="Trace a PyTorch model with torch.fx and write the equivalent Convas "
+        "graph. The model may be an nn.Sequential or a module with + (Add) and "
+        "torch.cat(..., dim=1) (Concat) skips, made of layers Convas has. The graph is "
+        "checked numerically against the model before anything is written; with "
+        "--weights-out the model's weights are saved for the graph too.",
+    )
+    parser.add_argument(
+        "target", metavar="MODULE:ATTR",
+        help="MODULE is a module name or a .py file; ATTR an nn.Module instance, an "
+        "nn.Module subclass (created with no arguments) or a function returning a model",
+    )
+    parser.add_argument("--input", required=True, metavar="CxHxW",
+                        help="shape of one input sample, e.g. 1x28x28")
+    parser.add_argument("-o", "--output", required=True, type=Path, help="graph YAML to write")
+    parser.add_argument("--weights-out", type=Path, metavar="W.safetensors",
+                        help="also save the model's weights for the graph (safetensors)")
+    parser.add_argument("--name", help="the graph's name (default: ATTR in snake_case)")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from graph_io.import_torch import import_module, load_target, parse_shape, snake_case
+
+    if args.name is not None and not 1 <= len(args.name) <= 200:
+        print("error: --name must have 1 to 200 characters", file=sys.stderr)
+        return 2
+    try:
+        shape = parse_shape(args.input)
+    except ConvasError as exc:
+        print(f"error: --input: {exc}", file=sys.stderr)
+        return 2
+    try:
+        model, label = load_target(args.target)
+    except ConvasError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        result = import_module(model, shape, name=args.name or snake_case(label), label=label)
+    except ConvasError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    written = _write(result.graph, result.weights, args)
+    if written is None:
+        return 2
+    print(f"wrote {' and '.join(str(p) for p in written)}: {len(result.graph.nodes)} nodes; "
+          f"outputs match the model (largest difference {result.difference:.2g})")
+    return 0
+
+
+def _write(graph: Any, weights: Any, args: argparse.Namespace) -> list[Path] | None:
+    from app.training.checkpoint import save_weights
+    from graph_io.yaml_io import save_graph
+
+    written: list[Path] = []
+    target: Path = args.output
+    try:
+        save_graph(graph, target)
+        written.append(target)
+        if args.weights_out is not None:
+            target = args.weights_out
+            save_weights(weights, target, {"source": args.target})
+            written.append(target)
+    except OSError as exc:
+        print(f"error: cannot write {target}: {exc.strerror or exc}", file=sys.stderr)
+        return None
+    return written
