@@ -9,9 +9,13 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 import app
 from app.gui.canvas import Canvas
+from app.gui.conv_panel import ConvPanel
 from app.gui.node_classes import layer_type
 from app.gui.panels import Palette, ProblemsList, SummaryTable, help_html, status_text
 from app.gui.param_panel import ParamPanel
+from app.gui.results_panel import ResultsPanel
+from app.gui.training_panel import TrainingPanel
+from app.training.warmup import start_background_warm_up
 from graph_io.model import Graph
 from graph_io.shapes import Report
 from graph_io.yaml_io import load_graph, save_graph
@@ -44,7 +48,8 @@ class MainWindow(QtWidgets.QMainWindow):
         scroll = QtWidgets.QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.params)
-        self.add_dock("Parameters", scroll, QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
+        params_dock = self.add_dock("Parameters", scroll,
+                                    QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
         self.help_dock = self.add_dock("Help", self.help,
                                        QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
         summary_dock = self.add_dock("Summary", self.summary,
@@ -52,6 +57,23 @@ class MainWindow(QtWidgets.QMainWindow):
         problems_dock = self.add_dock("Problems", self.problems,
                                       QtCore.Qt.DockWidgetArea.BottomDockWidgetArea)
         self.splitDockWidget(summary_dock, problems_dock, QtCore.Qt.Orientation.Horizontal)
+        self._extra_dirty = False  # edits outside the undo stack (training settings)
+        self.training = TrainingPanel(self)
+        self.results = ResultsPanel()
+        self.conv_view = ConvPanel(self)
+        self.training_dock = self.add_dock("Training", self.training,
+                                           QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
+        self.kernels_dock = self.add_dock("Kernels / feature maps", self.conv_view,
+                                          QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
+        self.results_dock = self.add_dock("Results", self.results,
+                                          QtCore.Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.tabifyDockWidget(params_dock, self.training_dock)
+        params_dock.raise_()
+        self.tabifyDockWidget(self.help_dock, self.kernels_dock)
+        self.tabifyDockWidget(problems_dock, self.results_dock)
+        self.help_dock.raise_()
+        problems_dock.raise_()
+        self.training.run_finished.connect(self._on_run_finished)
         self._build_menus()
         self.canvas.changed.connect(self._on_changed)
         self.canvas.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
@@ -64,7 +86,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.setAcceptDrops(True)
         self.resize(1500, 950)
         self.canvas.refresh()
+        self.training.load_section()
         self._update_title()
+        start_background_warm_up()
 
     # ---- docks and state -------------------------------------------------------
     def add_dock(self, title: str, widget: QtWidgets.QWidget,
@@ -89,7 +113,20 @@ class MainWindow(QtWidgets.QMainWindow):
 
     @property
     def dirty(self) -> bool:
-        return not self._clean
+        return not self._clean or self._extra_dirty
+
+    def set_training_section(self, section: dict[str, Any] | None) -> None:
+        """Store the Training dock's settings in the document (saved as ``training:``)."""
+        self.canvas.training = section
+        self._extra_dirty = True
+        self.canvas.refresh()
+        self._update_title()
+
+    def _on_run_finished(self, finished: object) -> None:
+        self.results.show_run(finished)  # type: ignore[arg-type]
+        self.conv_view.set_trained(finished)  # type: ignore[arg-type]
+        self.results_dock.show()
+        self.results_dock.raise_()
 
     def _on_clean_changed(self, clean: bool) -> None:
         # Remembered from the signal: the stack may already be gone while Qt tears
@@ -108,6 +145,8 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.params.node_id not in self.canvas.core.nodes:
             self.params.show_node(None)
         self._update_title()
+        self.training.check_input()
+        self.conv_view.schedule()
         self.graph_changed.emit(report)
 
     def _update_tables(self) -> None:
@@ -125,6 +164,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if node_id != self.params.node_id:
             self.params.show_node(node_id)
         self.help.setHtml(help_html(layer_type(selected[0]) if len(selected) == 1 else None))
+        self.conv_view.show_node(node_id)
 
     def select(self, node_id: str) -> None:
         self.canvas.graph.clear_selection()
@@ -193,8 +233,16 @@ class MainWindow(QtWidgets.QMainWindow):
         edit.addSeparator()
         self._action(edit, "Auto &Layout", self.auto_layout, "Ctrl+L")
         self._action(edit, "&Fit to View", self.fit, "F")
+        run = bar.addMenu("&Training")
+        self._action(run, "&Start Training", self.start_training, "Ctrl+R")
+        self._action(run, "S&top Training", self.training.stop, "Ctrl+.")
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "Layer Help", self.show_help, "F1")
+
+    def start_training(self) -> None:
+        self.training_dock.show()
+        self.training_dock.raise_()
+        self.training.start()
 
     def show_help(self) -> None:
         self.help_dock.show()
@@ -233,9 +281,7 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         graph = Graph("untitled")
         graph.add_node("Input", "input", {}, [], (0, 0))
-        self.canvas.load(graph)
-        self.path = None
-        self._update_title()
+        self._load(graph, None)
 
     def open_dialog(self) -> None:
         if not self.maybe_save():
@@ -258,13 +304,19 @@ class MainWindow(QtWidgets.QMainWindow):
         except ConvasError as exc:
             QtWidgets.QMessageBox.critical(self, "Cannot open graph", str(exc))
             return False
-        self.canvas.load(graph)
-        self.path = None if as_template else Path(path)
+        self._load(graph, None if as_template else Path(path))
         if not as_template:
             self._remember(Path(path))
         self.fit()
-        self._update_title()
         return True
+
+    def _load(self, graph: Graph, path: Path | None) -> None:
+        self.path = path
+        self.canvas.load(graph)
+        self._extra_dirty = False
+        self.training.load_section()
+        self.conv_view.trained = None
+        self._update_title()
 
     def save(self) -> bool:
         if self.path is None:
@@ -283,6 +335,7 @@ class MainWindow(QtWidgets.QMainWindow):
             QtWidgets.QMessageBox.critical(self, "Cannot save", f"{path}: {exc.strerror}")
             return False
         self.path = path
+        self._extra_dirty = False
         self.canvas.graph.undo_stack().setClean()
         self._remember(path)
         self._update_title()
@@ -347,6 +400,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802
         if self.maybe_save():
+            self.training.shutdown()
             event.accept()
         else:
             event.ignore()

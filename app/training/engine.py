@@ -229,7 +229,9 @@ def train(
     plain = hooks.unwrap(model)
     checksum = float(sum(p.detach().double().sum() * (i + 1)
                          for i, p in enumerate(plain.parameters())))
-    result = TrainResult(history, wall, rate, stopped, batches_run, checksum, out_dir, files)
+    state = {k: v.detach().to("cpu", copy=True) for k, v in plain.state_dict().items()}
+    result = TrainResult(history, wall, rate, stopped, batches_run, checksum, out_dir, files,
+                         state)
     emit(RunEnd(result))
     return result
 

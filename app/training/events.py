@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import torch
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,9 @@ class TrainResult:
     weights_checksum: float = 0.0
     out_dir: Path | None = None
     files: list[Path] = field(default_factory=list)
+    # The trained weights (CPU copies), so the editor can show kernels and
+    # predictions without reading files back.
+    state: dict[str, torch.Tensor] | None = field(default=None, repr=False, compare=False)
 
     @property
     def final_val_accuracy(self) -> float | None:

@@ -1,0 +1,157 @@
+"""Kernels and feature maps of the selected Conv2D node.
+
+Shown for the current weights: the last finished run's when they still fit the
+graph, otherwise the initial weights the compiler would train from (same seed), so
+a student can see "a kernel slides over the image and makes a feature map" before
+training and compare after. All arrays come from ``app.training.conv_views``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import torch
+from PySide6 import QtCore, QtWidgets
+
+from app.gui.images import to_pixmap
+from app.gui.tile_grid import TileGrid
+from app.gui.training_run import RunFinished
+from app.training.conv_views import (
+    ConvViewError,
+    feature_map_images,
+    feature_maps,
+    kernel_tiles,
+    sample_image,
+)
+from app.training.data import PreparedData, prepare_data
+from graph_io.compiler import compile_graph
+from graph_io.model import Graph
+from graph_io.training_config import TrainingConfig
+from nodes.errors import ConvasError
+
+if TYPE_CHECKING:
+    from app.gui.main_window import MainWindow
+
+
+def weights_fit(model: torch.nn.Module, state: dict[str, torch.Tensor]) -> bool:
+    own = model.state_dict()
+    return own.keys() == state.keys() and all(
+        own[k].shape == state[k].shape for k in own)
+
+
+class ConvPanel(QtWidgets.QWidget):
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__()
+        self.window_ = window
+        self.node_id: str | None = None
+        self.trained: dict[str, torch.Tensor] | None = None
+        self._data: tuple[object, PreparedData | None, str] | None = None
+        layout = QtWidgets.QVBoxLayout(self)
+        self.title = QtWidgets.QLabel()
+        self.title.setWordWrap(True)
+        layout.addWidget(self.title)
+        layout.addWidget(QtWidgets.QLabel("Kernels (one per filter):"))
+        self.kernels = TileGrid(40)
+        layout.addWidget(self.kernels, 1)
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(QtWidgets.QLabel("Sample image:"))
+        self.sample_index = QtWidgets.QSpinBox()
+        self.sample_index.setRange(0, 0)
+        self.sample_index.valueChanged.connect(lambda _v: self.update_view())
+        row.addWidget(self.sample_index)
+        self.sample = QtWidgets.QLabel()
+        row.addWidget(self.sample)
+        self.sample_label = QtWidgets.QLabel()
+        row.addWidget(self.sample_label, 1)
+        layout.addLayout(row)
+        layout.addWidget(QtWidgets.QLabel("Feature maps for that image:"))
+        self.maps = TileGrid(56)
+        layout.addWidget(self.maps, 2)
+        self._pending = False
+        self.show_node(None)
+
+    def show_node(self, node_id: str | None) -> None:
+        graph = self.window_.graph
+        self.node_id = node_id if node_id in graph.nodes and \
+            graph.nodes[node_id].type == "Conv2D" else None
+        self.schedule()
+
+    def set_trained(self, finished: RunFinished) -> None:
+        self.trained = finished.result.state
+        self.schedule()
+
+    def schedule(self) -> None:
+        """Recompute once per burst of edits, and only when someone can see it."""
+        if not self._pending:
+            self._pending = True
+            QtCore.QTimer.singleShot(0, self._run_pending)
+
+    def _run_pending(self) -> None:
+        self._pending = False
+        if self.isVisible() or self.window_.isHidden():
+            self.update_view()
+
+    def showEvent(self, event: object) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)  # type: ignore[arg-type]
+        self.schedule()
+
+    def _dataset(self, graph: Graph) -> tuple[PreparedData | None, str]:
+        """The validation images the kernels are applied to, cached per setting."""
+        key = (repr(graph.training), repr([n.params for n in graph.nodes.values()
+                                           if n.type == "Input"]), self.window_.path)
+        if self._data is None or self._data[0] != key:
+            try:
+                config = TrainingConfig.from_section(graph.training)
+                base = self.window_.path.parent if self.window_.path else None
+                self._data = (key, prepare_data(graph, config, base), "")
+            except (ConvasError, ValueError) as exc:
+                self._data = (key, None, str(exc))
+        return self._data[1], self._data[2]
+
+    def update_view(self) -> None:
+        graph = self.window_.graph
+        if self.node_id is None or self.node_id not in graph.nodes or \
+                not self.window_.canvas.report.ok:
+            self.title.setText("Select a Conv2D node to see its kernels and feature maps."
+                               if self.window_.canvas.report.ok else
+                               "Fix the graph's problems to see kernels and feature maps.")
+            self.kernels.clear()
+            self.maps.clear()
+            self.sample.clear()
+            self.sample_label.clear()
+            return
+        config = TrainingConfig.from_section(graph.training)
+        model = compile_graph(graph, seed=config.seed)
+        if self.trained is not None and weights_fit(model, self.trained):
+            model.load_state_dict(self.trained)
+            source = "trained weights"
+        else:
+            source = f"initial weights (seed {config.seed}) — train to see what it learns"
+        tiles = kernel_tiles(model, self.node_id)
+        self.title.setText(f"Conv2D '{self.node_id}': {len(tiles)} filters, {source}")
+        self.kernels.show_tiles([t.image for t in tiles], [str(i + 1) for i in range(
+            len(tiles))], [t.note for t in tiles])
+        data, problem = self._dataset(graph)
+        if data is None or len(data.val) + len(data.train) == 0:
+            self.maps.clear()
+            self.sample.clear()
+            self.sample_label.setText(problem or "no images")
+            return
+        split = data.val if len(data.val) else data.train
+        self.sample_index.blockSignals(True)
+        self.sample_index.setRange(0, len(split) - 1)
+        self.sample_index.blockSignals(False)
+        index = self.sample_index.value()
+        image = split.x[index]
+        self.sample.setPixmap(to_pixmap(sample_image(image), 48))
+        self.sample_label.setText(f"class {split.classes[int(split.y[index])]}")
+        try:
+            maps = feature_maps(model, self.node_id, image)
+        except ConvViewError as exc:
+            self.maps.clear()
+            self.sample_label.setText(str(exc))
+            return
+        self.maps.show_tiles(feature_map_images(maps), [str(i + 1) for i in range(len(maps))],
+                             [f"feature map {i + 1}: {maps.shape[1]}×{maps.shape[2]}, "
+                              f"min {float(m.min()):.2f}, max {float(m.max()):.2f}"
+                              for i, m in enumerate(maps)])

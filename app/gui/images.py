@@ -1,0 +1,27 @@
+"""uint8 arrays (from the Qt-free views) as pixmaps, enlarged without blurring.
+
+Kernels are 3×3 or 5×5 pixels: smooth scaling would turn them into mush, so tiles
+are enlarged with nearest-neighbour sampling, one block per weight.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6 import QtCore, QtGui
+
+
+def to_pixmap(image: np.ndarray, size: int) -> QtGui.QPixmap:
+    """A greyscale H×W or RGB H×W×3 uint8 array as a pixmap about ``size`` pixels wide."""
+    data = np.ascontiguousarray(image, dtype=np.uint8)
+    height, width = data.shape[:2]
+    if data.ndim == 3:
+        fmt = QtGui.QImage.Format.Format_RGB888
+        qimage = QtGui.QImage(data.data, width, height, 3 * width, fmt)
+    else:
+        fmt = QtGui.QImage.Format.Format_Grayscale8
+        qimage = QtGui.QImage(data.data, width, height, width, fmt)
+    factor = max(1, size // max(width, height))
+    scaled = qimage.scaled(width * factor, height * factor,
+                           QtCore.Qt.AspectRatioMode.KeepAspectRatio,
+                           QtCore.Qt.TransformationMode.FastTransformation)
+    return QtGui.QPixmap.fromImage(scaled.copy())  # copy: detach from the numpy buffer

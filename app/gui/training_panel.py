@@ -1,0 +1,268 @@
+"""The Training dock: settings, Start / Stop, progress and live curves.
+
+The panel owns at most one ``TrainingRun``. While it runs, the window is locked
+read-only so the graph being trained is the graph on screen; when it ends, the
+result goes to the result and kernel views through ``run_finished``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pyqtgraph as pg
+from PySide6 import QtCore, QtWidgets
+
+from app.gui.training_form import TrainingForm
+from app.gui.training_run import RunCrashed, RunFinished, TrainingRun
+from app.training.data import dataset_location, input_shape
+from app.training.datasets import check_input_shape, format_shape, natural_shape
+from app.training.events import BatchEnd, EpochEnd, Log
+from graph_io.training_config import TrainingConfig
+from nodes.errors import ConvasError
+
+if TYPE_CHECKING:
+    from app.gui.main_window import MainWindow
+
+TRAIN_PEN = pg.mkPen("#4a9eff", width=1.5)
+VAL_PEN = pg.mkPen("#ff9f40", width=2)
+REDRAW_MS = 100
+
+
+class Curves(QtWidgets.QWidget):
+    """Loss and accuracy against epochs, per batch for training and per epoch for
+    validation; points are appended, never redrawn from scratch."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.loss = pg.PlotWidget(title="Loss")
+        self.accuracy = pg.PlotWidget(title="Accuracy")
+        self.accuracy.setYRange(0, 1)
+        for plot in (self.loss, self.accuracy):
+            plot.addLegend(offset=(-10, 10))
+            plot.setLabel("bottom", "epoch")
+            plot.showGrid(x=True, y=True, alpha=0.2)
+            plot.setMinimumHeight(140)
+            layout.addWidget(plot)
+        self.train_loss = self.loss.plot(pen=TRAIN_PEN, name="train")
+        self.val_loss = self.loss.plot(pen=VAL_PEN, symbol="o", symbolSize=5, name="validation")
+        self.train_acc = self.accuracy.plot(pen=TRAIN_PEN, name="train")
+        self.val_acc = self.accuracy.plot(pen=VAL_PEN, symbol="o", symbolSize=5,
+                                          name="validation")
+        self.clear()
+
+    def clear(self) -> None:
+        self._turn = 0
+        self._drawn: dict[str, int] = {}
+        self.data: dict[str, tuple[list[float], list[float]]] = {
+            k: ([], []) for k in ("train_loss", "val_loss", "train_acc", "val_acc")}
+        for name in self.data:
+            getattr(self, name).setData([], [])
+
+    def add(self, name: str, x: float, y: float) -> None:
+        xs, ys = self.data[name]
+        xs.append(x)
+        ys.append(y)
+
+    def redraw(self) -> None:
+        for name, (xs, ys) in self.data.items():
+            getattr(self, name).setData(xs, ys)
+
+    def redraw_next(self) -> None:
+        """Update one of the two plots, alternating: painting a plot costs ~15 ms on
+        a busy CPU, so one per frame keeps the window's frames short while training."""
+        names = ("train_loss", "val_loss") if self._turn == 0 else ("train_acc", "val_acc")
+        self._turn = 1 - self._turn
+        for name in names:
+            xs, ys = self.data[name]
+            if len(xs) != self._drawn.get(name, -1):
+                self._drawn[name] = len(xs)
+                getattr(self, name).setData(xs, ys)
+
+    def points(self, name: str) -> int:
+        return len(self.data[name][0])
+
+
+class TrainingPanel(QtWidgets.QWidget):
+    run_finished = QtCore.Signal(object)  # RunFinished
+    running_changed = QtCore.Signal(bool)
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__()
+        self.window_ = window
+        self.run: TrainingRun | None = None
+        self.last: RunFinished | None = None
+        layout = QtWidgets.QVBoxLayout(self)
+        self.form = TrainingForm()
+        layout.addWidget(self.form)
+        self.advice = QtWidgets.QLabel()
+        self.advice.setWordWrap(True)
+        self.advice.setStyleSheet("color: #e0b040")
+        self.fix = QtWidgets.QPushButton()
+        self.fix.clicked.connect(self.fix_input)
+        layout.addWidget(self.advice)
+        layout.addWidget(self.fix)
+        buttons = QtWidgets.QHBoxLayout()
+        self.start_button = QtWidgets.QPushButton("Start training")
+        self.stop_button = QtWidgets.QPushButton("Stop")
+        self.start_button.clicked.connect(self.start)
+        self.stop_button.clicked.connect(self.stop)
+        buttons.addWidget(self.start_button)
+        buttons.addWidget(self.stop_button)
+        layout.addLayout(buttons)
+        self.progress = QtWidgets.QProgressBar()
+        self.progress.setFormat("%p%")
+        layout.addWidget(self.progress)
+        self.status = QtWidgets.QLabel("Not trained yet.")
+        self.status.setWordWrap(True)
+        layout.addWidget(self.status)
+        self.curves = Curves()
+        layout.addWidget(self.curves, 1)
+        self.form.changed.connect(self._form_changed)
+        self._natural: tuple[int, int, int] | None = None
+        self.redraw_timer = QtCore.QTimer(self)
+        self.redraw_timer.setInterval(REDRAW_MS)
+        self.redraw_timer.timeout.connect(self.curves.redraw_next)
+        self._update_buttons()
+
+    # ---- settings and advice -------------------------------------------------------
+    def load_section(self) -> None:
+        """Show the open graph's ``training:`` section (after New / Open)."""
+        self.form.set_section(self.window_.canvas.training)
+
+    def _form_changed(self) -> None:
+        config = self.form.config()
+        if config is not None and config != self._stored_config():
+            self.window_.set_training_section(self.form.section())
+        self.check_input()
+        self._update_buttons()
+
+    def _stored_config(self) -> TrainingConfig | None:
+        try:
+            return TrainingConfig.from_section(self.window_.canvas.training)
+        except ValueError:  # pydantic's ValidationError: the form will replace it
+            return None
+
+    def check_input(self) -> None:
+        """Advise (with a one-click fix) when the Input node and the dataset differ."""
+        self._natural = None
+        config = self.form.config()
+        message = None
+        if config is not None:
+            try:
+                current = input_shape(self.window_.graph)
+                spec, path = dataset_location(config, self.base_dir())
+                natural = natural_shape(spec, path, request=current)
+                message = check_input_shape(spec, natural, current)
+                if message:
+                    self._natural = (int(natural[0]), int(natural[1]), int(natural[2]))
+            except ConvasError as exc:
+                message = str(exc)
+        self.advice.setText(message or "")
+        self.advice.setVisible(bool(message))
+        self.fix.setVisible(self._natural is not None)
+        if self._natural is not None:
+            self.fix.setText(f"Set Input to {format_shape(self._natural)}")
+
+    def base_dir(self) -> Path | None:
+        """Relative dataset paths are relative to the open file, as on the CLI."""
+        return self.window_.path.parent if self.window_.path is not None else None
+
+    def fix_input(self) -> None:
+        if self._natural is None or self.window_.canvas.read_only:
+            return
+        node = next((n for n in self.window_.graph.nodes.values() if n.type == "Input"), None)
+        if node is None:
+            return
+        stack = self.window_.canvas.graph.undo_stack()
+        stack.beginMacro("set Input to the dataset's shape")
+        try:
+            for name, value in zip(("channels", "height", "width"), self._natural, strict=True):
+                self.window_.canvas.set_param(node.id, name, value)
+        finally:
+            stack.endMacro()
+        self.window_.canvas.refresh()
+        self.check_input()
+
+    # ---- running ------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self.run is not None and self.run.running
+
+    def _update_buttons(self) -> None:
+        self.start_button.setEnabled(not self.running and self.form.config() is not None)
+        self.stop_button.setEnabled(self.running)
+        self.form.setEnabled(not self.running)
+        self.fix.setEnabled(not self.running)
+
+    def start(self) -> None:
+        config = self.form.config()
+        if config is None or self.running:
+            return
+        report = self.window_.canvas.report
+        if not report.ok:
+            self.status.setText("Fix the graph first: " + report.problems[0].message)
+            return
+        self.curves.clear()
+        self.progress.setValue(0)
+        self.status.setText("Loading data…")
+        self.run = TrainingRun(self.window_.graph, config, self.base_dir(), self)
+        self.run.progress.connect(self._on_event)
+        self.run.finished.connect(self._on_finished)
+        self.window_.set_read_only(True)
+        self.run.start()
+        self.redraw_timer.start()
+        self._update_buttons()
+        self.running_changed.emit(True)
+
+    def stop(self) -> None:
+        if self.run is not None and self.running:
+            self.run.stop()
+            self.status.setText("Stopping after this batch…")
+
+    def shutdown(self) -> None:
+        """Stop and wait for a run (the window is closing)."""
+        if self.run is not None and self.running:
+            self.run.wait(30)
+
+    def _on_event(self, event: object) -> None:
+        if isinstance(event, BatchEnd):
+            total = event.epochs * event.batches
+            self.progress.setMaximum(total)
+            self.progress.setValue((event.epoch - 1) * event.batches + event.batch)
+            x = event.epoch - 1 + event.batch / event.batches
+            self.curves.add("train_loss", x, event.loss)
+            self.curves.add("train_acc", x, event.accuracy)
+            self.status.setText(
+                f"epoch {event.epoch}/{event.epochs} · batch {event.batch}/{event.batches} · "
+                f"loss {event.loss:.3f} · accuracy {event.accuracy:.1%} · "
+                f"{event.samples_per_s:,.0f} samples/s · ETA {event.eta_s:.0f} s")
+        elif isinstance(event, EpochEnd):
+            if event.val_loss is not None and event.val_accuracy is not None:
+                self.curves.add("val_loss", event.epoch, event.val_loss)
+                self.curves.add("val_acc", event.epoch, event.val_accuracy)
+        elif isinstance(event, Log):
+            self.window_.statusBar().showMessage(event.message, 8000)
+
+    def _on_finished(self, outcome: object) -> None:
+        self.redraw_timer.stop()
+        self.curves.redraw()
+        self.window_.set_read_only(False)
+        if isinstance(outcome, RunCrashed):
+            self.status.setText("Training stopped: " + outcome.message)
+        elif isinstance(outcome, RunFinished):
+            self.last = outcome
+            result = outcome.result
+            val = result.final_val_accuracy
+            self.status.setText(
+                f"{'Stopped' if result.stopped else 'Finished'} after {len(result.epochs)} "
+                f"epoch(s) in {result.wall_s:.1f} s · "
+                + (f"validation accuracy {val:.1%}" if val is not None else "no validation split")
+                + f" · {result.samples_per_s:,.0f} samples/s")
+            if not result.stopped:
+                self.progress.setValue(self.progress.maximum())
+            self.run_finished.emit(outcome)
+        self._update_buttons()
+        self.running_changed.emit(False)

@@ -1,0 +1,164 @@
+"""Training from the editor: the dock's form, a live run, Stop, results, kernels."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6 import QtCore, QtWidgets
+
+from app.gui.main_window import MainWindow
+from graph_io.yaml_io import load_graph
+
+ROOT = Path(__file__).resolve().parents[1]
+DIGITS = ROOT / "examples" / "digits_cnn.yaml"
+LENET = ROOT / "examples" / "lenet5.yaml"
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def window(qtbot: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> MainWindow:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setattr(QtWidgets.QMessageBox, "question",
+                        lambda *a, **k: QtWidgets.QMessageBox.StandardButton.Discard)
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    win.training.shutdown()
+
+
+def click(button: QtWidgets.QAbstractButton) -> None:
+    button.click()
+    QtWidgets.QApplication.processEvents()
+
+
+def test_form_is_prefilled_from_the_yaml_and_edits_are_saved(
+        window: MainWindow, tmp_path: Path) -> None:
+    window.open_file(DIGITS, ask=False)
+    form = window.training.form
+    assert form.raw_values()["epochs"] == 15
+    assert form.raw_values()["lr"] == "0.002"
+    assert not window.dirty
+    form.set_value("epochs", 3)
+    form.set_value("optimizer", "SGD")
+    assert window.dirty
+    assert window.windowTitle().startswith("digits_cnn.yaml*")
+    form.set_value("lr", "-1")  # invalid: shown, not stored
+    assert not window.training.start_button.isEnabled()
+    assert "Learning rate" in form.error.text()
+    form.set_value("lr", "0.05")
+    assert window.save_to(tmp_path / "saved.yaml")
+    training = load_graph(tmp_path / "saved.yaml").training
+    assert training == {"epochs": 3, "optimizer": "SGD", "lr": 0.05}
+    assert not window.dirty
+
+
+def test_input_mismatch_is_explained_and_fixed_in_one_click(window: MainWindow) -> None:
+    window.open_file(LENET, ask=False)  # 1x32x32, and no training section: digits (1x8x8)
+    panel = window.training
+    assert not panel.advice.isHidden()
+    assert "Input is 1x32x32" in panel.advice.text()
+    assert "1x8x8" in panel.advice.text()
+    assert panel.fix.text() == "Set Input to 1x8x8"
+    click(panel.fix)
+    params = window.graph.nodes["input"].params
+    assert (params["channels"], params["height"], params["width"]) == (1, 8, 8)
+    assert panel.advice.isHidden()
+    assert panel.fix.isHidden()
+    window.canvas.graph.undo_stack().undo()  # one undo step takes the whole fix back
+    assert window.graph.nodes["input"].params["height"] == 32
+
+
+def test_a_run_shows_progress_and_curves_and_stops_within_a_batch(
+        window: MainWindow, qtbot: Any) -> None:
+    window.open_file(DIGITS, ask=False)
+    panel = window.training
+    panel.form.set_value("epochs", 500)
+    panel.form.set_value("batch_size", 16)
+    click(panel.start_button)
+    assert panel.running
+    assert not panel.start_button.isEnabled()
+    assert window.canvas.read_only
+    assert not window.params.isEnabled()
+    qtbot.waitUntil(lambda: panel.progress.value() > 0 and panel.curves.points("val_acc") >= 1,
+                    timeout=60_000)
+    assert panel.curves.points("train_loss") > 1
+    assert "epoch" in panel.status.text()
+    assert "loss" in panel.status.text()
+    click(panel.stop_button)
+    with qtbot.waitSignal(panel.running_changed, timeout=30_000):
+        pass
+    assert not panel.running
+    assert panel.last is not None
+    assert panel.last.result.stopped
+    assert len(panel.last.result.epochs) < 500
+    assert panel.status.text().startswith("Stopped after")
+    assert not window.canvas.read_only
+    assert window.params.isEnabled()
+
+
+def test_finished_run_shows_confusion_matrix_and_mistakes_first(
+        window: MainWindow, qtbot: Any) -> None:
+    window.open_file(DIGITS, ask=False)
+    panel = window.training
+    panel.form.set_value("epochs", 1)
+    with qtbot.waitSignal(panel.run_finished, timeout=60_000):
+        click(panel.start_button)
+    evaluation = panel.last.evaluation  # type: ignore[union-attr]
+    assert evaluation is not None
+    matrix = window.results.matrix
+    assert matrix.rowCount() == 10
+    assert matrix.columnCount() == 11
+    total = sum(int(matrix.item(r, c).text()) for r in range(10) for c in range(10))
+    assert total == len(panel.last.data.val)  # type: ignore[union-attr]
+    assert f"{evaluation.accuracy:.1%}" in window.results.headline.text()
+    captions = window.results.samples.captions()
+    wrong = [c for c in captions if c.split("→")[0] != c.split("→")[1]]
+    assert captions[:len(wrong)] == wrong  # misclassified first
+    assert window.results_dock.isVisible()
+
+
+def test_kernels_and_feature_maps_before_and_after_training(
+        window: MainWindow, qtbot: Any) -> None:
+    window.open_file(DIGITS, ask=False)
+    window.kernels_dock.show()
+    window.kernels_dock.raise_()
+    window.select("conv1")
+    view = window.conv_view
+    qtbot.waitUntil(lambda: view.kernels.count() == 32, timeout=10_000)
+    assert "initial weights" in view.title.text()
+    assert view.maps.count() == 32
+    assert view.maps.item(0).toolTip().startswith("feature map 1: 8×8")
+    before = view.kernels.item(0).icon().pixmap(40).toImage()
+    window.training.form.set_value("epochs", 1)
+    with qtbot.waitSignal(window.training.run_finished, timeout=60_000):
+        click(window.training.start_button)
+    qtbot.waitUntil(lambda: "trained weights" in view.title.text(), timeout=10_000)
+    assert view.kernels.item(0).icon().pixmap(40).toImage() != before
+    view.sample_index.setValue(5)
+    QtWidgets.QApplication.processEvents()
+    assert view.sample_label.text().startswith("class ")
+    window.select("pool")  # not a convolution
+    QtWidgets.QApplication.processEvents()
+    assert view.kernels.count() == 0
+    assert "Select a Conv2D" in view.title.text()
+
+
+def test_a_run_that_cannot_start_explains_why(window: MainWindow, qtbot: Any) -> None:
+    window.open_file(DIGITS, ask=False)
+    window.canvas.set_param("output", "units", 7)  # digits has 10 classes
+    QtWidgets.QApplication.processEvents()
+    panel = window.training
+    with qtbot.waitSignal(panel.running_changed, timeout=30_000,
+                          check_params_cb=lambda running: not running):
+        click(panel.start_button)
+    assert "10 classes" in panel.status.text()
+    assert "Units" in panel.status.text()
+    assert not window.canvas.read_only
+    QtCore.QCoreApplication.processEvents()
