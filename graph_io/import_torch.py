@@ -255,6 +255,12 @@ def import_module(
                 f"cannot import {label!r}: torch.fx cannot trace it ({_one_line(exc)}) — "
                 "forward() must not branch on tensor values or sizes"
             ) from None
+        inputs = [n for n in traced.graph.nodes if n.op == "placeholder" and not n.args]
+        if len(inputs) > 1:  # parameters with a default value are left to it
+            raise TorchImportError(
+                f"cannot import {label!r}: forward() takes {len(inputs)} inputs "
+                f"({', '.join(str(n.target) for n in inputs)}); a Convas graph has one"
+            )
         module.eval()
         values = _record(traced, _batch(shape, 2, seed=0), label)
         importer = _Importer(module, traced, values, label)
@@ -410,8 +416,8 @@ class _Importer:
             try:
                 op = as_op(node, self.traced, self.values)
             except UnsupportedOpError as exc:
-                self.problem(node, str(exc))
-                stack.extend(n for n in node.all_input_nodes if self.is_tensor(n))
+                self.problem(node, str(exc))  # and look further up for more problems
+                stack.extend(n for n in node.all_input_nodes if _holds_tensor(self.values.get(n)))
                 continue
             if op.module is None:
                 if not op.inputs:
@@ -422,6 +428,7 @@ class _Importer:
             stack.extend(op.inputs)
         placeholders.sort(key=lambda n: self.position[n])
         if not placeholders:
+            self.raise_problems()
             raise self.fail("its output does not depend on its input")
         if len(placeholders) > 1:
             names = ", ".join(str(p.target) for p in placeholders)
@@ -532,12 +539,19 @@ class _Importer:
         return candidate if id_problem(candidate) is None else None
 
     def only_covers(self, prefix: str, covered: set[str]) -> bool:
-        """True when every module under ``prefix`` is (inside) one the node covers."""
+        """True when every module under ``prefix`` is (inside) one the node covers.
+
+        Identity modules compute nothing and are ignored.
+        """
+        from torch import nn
+
         try:
             container = self.module.get_submodule(prefix)
         except AttributeError:
             return False
-        for name, _ in container.named_modules():
+        for name, module in container.named_modules():
+            if isinstance(module, nn.Identity):
+                continue
             path = f"{prefix}.{name}" if name else prefix
             if not any(path == c or path.startswith(c + ".") or c.startswith(path + ".")
                        for c in covered):
@@ -667,6 +681,15 @@ class _Importer:
                 where = describe(match.steps[0], self.traced)
                 return f", first at {match.spec.type} '{match.node_id}' from {where}"
         return ""
+
+
+def _holds_tensor(value: Any) -> bool:
+    """True for a tensor or a tuple/list holding one (an LSTM's output, not a size)."""
+    import torch
+
+    if isinstance(value, list | tuple):
+        return any(_holds_tensor(item) for item in value)
+    return isinstance(value, torch.Tensor)
 
 
 def _module(op: Op) -> nn.Module:
