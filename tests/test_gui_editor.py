@@ -212,3 +212,77 @@ def test_read_only_lock_blocks_panel_edits(window: MainWindow) -> None:
     window.set_read_only(True)
     window.params._apply("filters", 9)
     assert window.graph.nodes["c1"].params["filters"] == 6
+
+
+def test_dragging_a_layer_from_the_palette_creates_it_where_dropped(
+        window: MainWindow) -> None:
+    from PySide6 import QtCore, QtGui
+
+    window.show()
+    tree = window.layers.tree
+    item = next(tree.topLevelItem(g).child(c) for g in range(tree.topLevelItemCount())
+                for c in range(tree.topLevelItem(g).childCount())
+                if tree.topLevelItem(g).child(c).text(0) == "MaxPool2D")
+    mime = tree.mimeData([item])
+    viewport = window.viewer.viewport()
+    target = QtCore.QPointF(viewport.width() / 2, viewport.height() / 2)
+    for kind in (QtCore.QEvent.Type.DragEnter, QtCore.QEvent.Type.Drop):
+        cls = QtGui.QDragEnterEvent if kind is QtCore.QEvent.Type.DragEnter else QtGui.QDropEvent
+        event = cls(target.toPoint() if cls is QtGui.QDragEnterEvent else target,
+                    QtCore.Qt.DropAction.CopyAction, mime,
+                    QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.KeyboardModifier.NoModifier)
+        QtWidgets.QApplication.sendEvent(viewport, event)
+    settle()
+    assert "maxpool2d_1" in window.graph.nodes
+    x, y = window.graph.nodes["maxpool2d_1"].pos or (0.0, 0.0)
+    dropped = window.viewer.mapToScene(target.toPoint())
+    assert abs(x - dropped.x()) < 200
+    assert abs(y - dropped.y()) < 200
+    window.set_read_only(True)
+    assert not window.viewer.acceptDrops()
+
+
+def test_double_click_on_empty_canvas_searches_and_creates_there(
+        window: MainWindow, qtbot: Any) -> None:
+    from PySide6 import QtCore
+
+    window.show()
+    viewport = window.viewer.viewport()
+    spot = QtCore.QPoint(40, 40)
+    qtbot.mouseDClick(viewport, QtCore.Qt.MouseButton.LeftButton, pos=spot)
+    popup = window.search
+    assert popup.isVisible()
+    qtbot.keyClicks(popup.field, "batch")
+    assert popup.visible_types() == ["BatchNorm2D"]
+    qtbot.keyClick(popup.field, QtCore.Qt.Key.Key_Return)
+    assert not popup.isVisible()
+    assert "batchnorm2d_1" in window.graph.nodes
+    assert window.params.node_id == "batchnorm2d_1"  # selected, ready to edit
+    x, y = window.graph.nodes["batchnorm2d_1"].pos or (0.0, 0.0)
+    expected = window.viewer.mapToScene(spot)
+    assert (round(x), round(y)) == (round(expected.x()), round(expected.y()))
+
+
+def test_tab_opens_the_search_and_escape_closes_it(window: MainWindow, qtbot: Any) -> None:
+    from PySide6 import QtCore
+
+    window.show()
+    window.open_search()
+    assert window.search.isVisible()
+    qtbot.keyClick(window.search.field, QtCore.Qt.Key.Key_Escape)
+    assert not window.search.isVisible()
+    window.set_read_only(True)
+    window.open_search()
+    assert not window.search.isVisible()
+
+
+def test_edges_tell_the_tensor_shape_they_carry(window: MainWindow) -> None:
+    window.open_file(LENET, ask=False)
+    assert window.canvas.edge_tooltip("c1", "s2") == "c1 → s2: tensor 6×28×28"
+    assert window.canvas.edge_tooltip("flatten", "f5") == "flatten → f5: tensor 400"
+    window.canvas.set_param("c1", "filters", 8)
+    assert window.canvas.edge_tooltip("c1", "s2") == "c1 → s2: tensor 8×28×28"
+    window.canvas.set_param("c3", "kernel", 20)
+    assert "unknown" in window.canvas.edge_tooltip("c3", "s4")
+    port = window.canvas.node("s2").get_input("in").view
+    assert port.toolTip() == "tensor 8×28×28"

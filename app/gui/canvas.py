@@ -59,6 +59,7 @@ class Canvas(QtCore.QObject):
         g.port_connected.connect(self._on_connected)
         g.port_disconnected.connect(lambda _a, _b: self.refresh())
         g.property_changed.connect(self._on_property)
+        g.viewer().data_dropped.connect(lambda _mime, _pos: self._name_dropped())
         # Paste and duplicate add nodes without node_created; every undoable step
         # moves the stack's index, so this catches whatever the signals above miss.
         g.undo_stack().indexChanged.connect(lambda _index: self.refresh())
@@ -134,6 +135,14 @@ class Canvas(QtCore.QObject):
             graph.add_node(layer, item.name(), params, inputs, (x, y))
         return graph
 
+    def _name_dropped(self) -> None:
+        """A layer dragged from the palette is named by NodeGraphQt after its title
+        ("MaxPool2D"); give it an id like every other new node ("maxpool2d_1")."""
+        for item in self.graph.all_nodes():
+            if item.name() == item.NODE_NAME:
+                taken = {n.name() for n in self.graph.all_nodes()}
+                item.set_property("name", unique_id(taken, layer_type(item)), push_undo=False)
+
     def _ensure_valid_name(self, item: Any) -> None:
         """Pasted or tab-created nodes get NodeGraphQt names ("Conv2D 1"): fix them."""
         if id_problem(item.name()) is None:
@@ -175,6 +184,27 @@ class Canvas(QtCore.QObject):
                 continue
             self._faces[item.name()] = face
             self._draw_face(item, text, tip, result.status)
+        self._tip_edges(report)
+
+    def _tip_edges(self, report: Report) -> None:
+        """Each edge's tooltip names the tensor that flows along it."""
+        for item in self.graph.all_nodes():
+            result = report.results.get(item.name())
+            for port in item.output_ports():
+                for pipe in port.view.connected_pipes:
+                    target = pipe.input_port.node.name if pipe.input_port else "?"
+                    shape = (f"tensor {shape_text(result.shape)}"
+                             if result is not None and result.status is Status.OK
+                             else "shape unknown: fix the problem upstream")
+                    tip = f"{item.name()} → {target}: {shape}"
+                    if pipe.toolTip() != tip:
+                        pipe.setToolTip(tip)
+
+    def edge_tooltip(self, source: str, target: str) -> str:
+        for pipe in self.node(source).get_output(OUTPUT_PORT).view.connected_pipes:
+            if pipe.input_port and pipe.input_port.node.name == target:
+                return str(pipe.toolTip())
+        return ""
 
     def _draw_face(self, item: Any, text: str, tip: str, status: Status) -> None:
         label = getattr(item, "_face", None)

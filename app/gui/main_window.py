@@ -14,6 +14,7 @@ from app.gui.node_classes import layer_type
 from app.gui.panels import Palette, ProblemsList, SummaryTable, help_html, status_text
 from app.gui.param_panel import ParamPanel
 from app.gui.results_panel import ResultsPanel
+from app.gui.search_popup import SearchPopup
 from app.gui.training_panel import TrainingPanel
 from app.training.warmup import start_background_warm_up
 from graph_io.model import Graph
@@ -83,6 +84,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self.layers.activated.connect(self.add_at_centre)
         self.problems.focus_node.connect(self.focus_node)
         self.viewer.viewport().installEventFilter(self)
+        self.search = SearchPopup(self.viewer)
+        self.search.chosen.connect(self._on_search_chosen)
+        tab = QtGui.QShortcut(QtGui.QKeySequence(QtCore.Qt.Key.Key_Tab), self.viewer)
+        tab.setContext(QtCore.Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        tab.activated.connect(self.open_search)
         self.setAcceptDrops(True)
         self.resize(1500, 950)
         self.canvas.refresh()
@@ -106,6 +112,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.viewer.setInteractive(not locked)
         self.params.setEnabled(not locked)
         self.layers.setEnabled(not locked)
+        self.viewer.setAcceptDrops(not locked)
+        if locked:
+            self.search.hide()
 
     @property
     def graph(self) -> Graph:
@@ -145,8 +154,11 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.params.node_id not in self.canvas.core.nodes:
             self.params.show_node(None)
         self._update_title()
-        self.training.check_input()
-        self.conv_view.schedule()
+        try:
+            self.training.check_input()
+            self.conv_view.schedule()
+        except RuntimeError:  # Qt is deleting the docks: the window is going away
+            return
         self.graph_changed.emit(report)
 
     def _update_tables(self) -> None:
@@ -182,6 +194,20 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         centre = self.viewer.mapToScene(self.viewer.viewport().rect().center())
         self.canvas.add_layer(layer, (centre.x(), centre.y()))
+
+    def open_search(self) -> None:
+        """The type-to-search box at the cursor (or the view's centre)."""
+        if self.canvas.read_only:
+            return
+        pos = self.viewer.mapFromGlobal(QtGui.QCursor.pos())
+        if not self.viewer.rect().contains(pos):
+            pos = self.viewer.rect().center()
+        self.search.open_at(pos, self.viewer.mapToScene(pos))
+
+    def _on_search_chosen(self, layer: str, scene_pos: QtCore.QPointF) -> None:
+        if not self.canvas.read_only:
+            node = self.canvas.add_layer(layer, (scene_pos.x(), scene_pos.y()))
+            self.select(node.name())
 
     # ---- menus -------------------------------------------------------------------
     def _action(self, menu: QtWidgets.QMenu, text: str, slot: Any,
@@ -386,7 +412,15 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # ---- events --------------------------------------------------------------------
     def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802
-        """Dropping .yaml files on the canvas opens them (NodeGraphQt would import JSON)."""
+        """Dropping .yaml files on the canvas opens them (NodeGraphQt would import JSON);
+        double-click on empty canvas opens the layer search there."""
+        if event.type() == QtCore.QEvent.Type.MouseButtonDblClick and not self.canvas.read_only:
+            assert isinstance(event, QtGui.QMouseEvent)
+            pos = event.position().toPoint()
+            if not self.viewer.items(pos):
+                viewer_pos = self.viewer.viewport().mapTo(self.viewer, pos)
+                self.search.open_at(viewer_pos, self.viewer.mapToScene(pos))
+                return True
         if event.type() in (QtCore.QEvent.Type.DragEnter, QtCore.QEvent.Type.Drop):
             mime = event.mimeData()  # type: ignore[attr-defined]
             files = [u.toLocalFile() for u in mime.urls() if u.toLocalFile().endswith(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from NodeGraphQt.constants import MIME_TYPE, URN_SCHEME
 from PySide6 import QtCore, QtWidgets
 
 import nodes
@@ -12,7 +13,13 @@ from app.gui.node_classes import node_type_key
 from graph_io.shapes import Report
 from graph_io.summary import count_text, memory_text, shape_text
 
-MIME = "nodegraphqt/nodes"
+
+def matches(spec: nodes.LayerSpec, needle: str) -> bool:
+    """Every word of the search text appears in the layer's type, title, category or
+    summary, so "pool avg" and "downsample" both find AvgPool2D."""
+    words = needle.strip().lower().split()
+    haystack = " ".join((spec.type, spec.title, spec.category, spec.summary)).lower()
+    return all(word in haystack for word in words)
 
 
 class _LayerTree(QtWidgets.QTreeWidget):
@@ -22,7 +29,7 @@ class _LayerTree(QtWidgets.QTreeWidget):
         mime = QtCore.QMimeData()
         types = [i.data(0, QtCore.Qt.ItemDataRole.UserRole) for i in items]
         urn = ";".join(f"node:{node_type_key(t)}" for t in types if t)
-        mime.setData(MIME, QtCore.QByteArray(f"ngqt::{urn}".encode()))
+        mime.setData(MIME_TYPE, QtCore.QByteArray(f"{URN_SCHEME}{urn}".encode()))
         return mime
 
 
@@ -59,11 +66,11 @@ class Palette(QtWidgets.QWidget):
         self.tree.itemDoubleClicked.connect(self._double_clicked)
 
     def filter(self, text: str) -> None:
-        needle = text.strip().lower()
         for group, children in self.groups:
             visible = 0
             for child in children:
-                match = needle in child.text(0).lower() or needle in child.toolTip(0).lower()
+                spec = nodes.get(str(child.data(0, QtCore.Qt.ItemDataRole.UserRole)))
+                match = matches(spec, text)
                 child.setHidden(not match)
                 visible += match
             group.setHidden(visible == 0)
