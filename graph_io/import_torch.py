@@ -84,7 +84,10 @@ def parse_shape(text: str) -> Shape:
 
 
 def load_target(target: str) -> tuple[nn.Module, str]:
-    """The module named by ``MODULE:ATTR`` and ATTR's last part, for names and messages.
+    """The module named by ``MODULE:ATTR`` and its label for names and messages.
+
+    The label is ATTR's last part, or the model's class name when ATTR is a function
+    returning a model of the user's own class.
 
     MODULE is an importable module name or a path to a ``.py`` file; ATTR names an
     ``nn.Module`` instance, an ``nn.Module`` subclass (created with no arguments) or a
@@ -106,7 +109,10 @@ def load_target(target: str) -> tuple[nn.Module, str]:
             raise TorchImportError(f"{where} has no attribute {attr!r}{_candidates(module, attr)}")
         obj = getattr(obj, part)
     label = attr.rpartition(".")[2]
-    return _instantiate(obj, label), label
+    model = _instantiate(obj, label)
+    if inspect.isfunction(obj) and not type(model).__module__.startswith("torch."):
+        label = type(model).__name__  # make_model() -> 'Net', not 'make_model'
+    return model, label
 
 
 def _import_file(path: Path) -> Any:
@@ -251,9 +257,12 @@ def import_module(
         try:
             traced = fx.symbolic_trace(module)
         except Exception as exc:  # tracing runs the user's forward(): report any failure
+            from torch.fx.proxy import TraceError
+
+            hint = (" — forward() must not branch on tensor values or sizes"
+                    if isinstance(exc, TraceError) else "")
             raise TorchImportError(
-                f"cannot import {label!r}: torch.fx cannot trace it ({_one_line(exc)}) — "
-                "forward() must not branch on tensor values or sizes"
+                f"cannot import {label!r}: torch.fx cannot trace it ({_one_line(exc)}){hint}"
             ) from None
         inputs = [n for n in traced.graph.nodes if n.op == "placeholder" and not n.args]
         if len(inputs) > 1:  # parameters with a default value are left to it

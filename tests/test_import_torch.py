@@ -28,9 +28,10 @@ EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
 MERGES = ("Add", "Concat")
 
 
-def input_shape(graph: Graph) -> tuple[int, int, int]:
-    params = graph.nodes["input"].params
-    return int(params["channels"]), int(params["height"]), int(params["width"])
+def input_shape(graph: Graph) -> tuple[int, ...]:
+    shape = infer(graph).results["input"].shape
+    assert shape is not None
+    return shape
 
 
 def layers(graph: Graph) -> tuple[list[tuple[Any, ...]], int]:
@@ -83,7 +84,8 @@ def test_example_round_trips_through_exported_code(example: Path, tmp_path: Path
     source.write_text(export_code(graph, weights_path="trained.safetensors"), encoding="utf-8")
 
     model, label = load_target(f"{source}:load_model")  # a factory returning the model
-    result = import_module(model, input_shape(graph), name=graph.name, label=label)
+    assert label == class_name(graph.name)
+    result = import_module(model, input_shape(graph), label=label)
 
     imported = result.graph
     assert imported.name == graph.name
@@ -151,15 +153,19 @@ class Functional(nn.Module):
         x = F.avg_pool2d(x, 2)
         x = x.view(x.size(0), -1)
         x = F.dropout(F.relu(self.fc1(x)), 0.25, self.training)
-        return self.fc2(x)
+        out: torch.Tensor = self.fc2(x)
+        return out
 
 
 def test_functional_model_imports() -> None:
     model = Functional()
     model.train()
+    mean, var = model.bn2.running_mean, model.bn2.running_var
+    assert mean is not None
+    assert var is not None
     with torch.no_grad():
-        model.bn2.running_mean.uniform_(-1, 1)
-        model.bn2.running_var.uniform_(0.5, 2)
+        mean.uniform_(-1, 1)
+        var.uniform_(0.5, 2)
     result = import_module(model, (3, 16, 16))
     graph = result.graph
     assert graph.name == "functional"
@@ -211,7 +217,8 @@ class Block(nn.Module):
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
         out += self.downsample(x)
-        return self.relu(out)
+        result: torch.Tensor = self.relu(out)
+        return result
 
 
 class Residual(nn.Module):
@@ -224,7 +231,8 @@ class Residual(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.layer1(self.stem(x).contiguous())
-        return self.fc(torch.flatten(self.avgpool(x), 1))
+        out: torch.Tensor = self.fc(torch.flatten(self.avgpool(x), 1))
+        return out
 
 
 def test_residual_block_imports_with_module_names() -> None:
@@ -308,6 +316,7 @@ def test_sequentials_factories_and_module_names(
     monkeypatch.chdir(tmp_path)  # modules beside the caller import like with python -m
 
     model, label = load_target("zoo.models:plain")
+    assert label == "plain"
     graph = import_module(model, (1, 8, 8), label=label).graph
     assert [(n.id, n.type) for n in graph.nodes.values()] == [
         ("input", "Input"), ("conv2d_1", "Conv2D"), ("flatten_1", "Flatten"),
@@ -321,6 +330,7 @@ def test_sequentials_factories_and_module_names(
     assert graph.nodes["head"].params["activation"] == "Softmax"
 
     model, label = load_target("zoo.models:make_conv")  # a bare layer is a one-layer model
+    assert label == "make_conv"  # the function names it, not torch's class Conv2d
     graph = import_module(model, (1, 8, 8), label=label).graph
     assert graph.nodes["conv2d_1"].params["padding"] == "Same"
 
@@ -345,7 +355,8 @@ class Recurrent(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x, _ = self.lstm(self.conv(x).flatten(2))
-        return self.fc(x[:, -1])
+        out: torch.Tensor = self.fc(x[:, -1])
+        return out
 
 
 def test_every_unsupported_operation_is_listed_with_its_place() -> None:
