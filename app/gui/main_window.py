@@ -26,6 +26,7 @@ EXAMPLES = Path(app.__file__).resolve().parents[1] / "examples"
 TEMPLATES = {"LeNet-5": "lenet5", "MNIST CNN": "mnist_cnn", "Digits CNN": "digits_cnn",
              "Small VGG": "small_vgg", "Mini ResNet": "resnet_mini"}
 Button = QtWidgets.QMessageBox.StandardButton
+WARM_UP_DELAY_MS = 2000
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -94,7 +95,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.canvas.refresh()
         self.training.load_section()
         self._update_title()
-        start_background_warm_up()
+        # Later than start-up and the first file, which would otherwise share the GIL
+        # with it; a run started before then starts the warm-up itself.
+        QtCore.QTimer.singleShot(WARM_UP_DELAY_MS, start_background_warm_up)
 
     # ---- docks and state -------------------------------------------------------
     def add_dock(self, title: str, widget: QtWidgets.QWidget,

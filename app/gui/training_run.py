@@ -21,7 +21,7 @@ from app.training.data import PreparedData, prepare_data
 from app.training.engine import train
 from app.training.evaluate import EvalResult, predict
 from app.training.events import Event, TrainResult
-from app.training.warmup import wait_until_warm
+from app.training.warmup import start_background_warm_up, wait_until_warm
 from graph_io.compiler import compile_graph
 from graph_io.model import Graph
 from graph_io.training_config import TrainingConfig
@@ -70,6 +70,7 @@ class TrainingRun(QtCore.QObject):
         self.running = True
         self._interval = sys.getswitchinterval()
         sys.setswitchinterval(SWITCH_INTERVAL_S)
+        start_background_warm_up()  # no-op once the editor has started it
         self._thread.start()
         self._timer.start()
 

@@ -52,6 +52,8 @@ def start_background_warm_up() -> None:
 def _safe_warm_up() -> None:
     try:
         warm_up()
+    except Exception:
+        pass
     finally:
         _done.set()  # a failed warm-up must never block training
 
