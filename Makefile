@@ -35,7 +35,7 @@ test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
 
 screenshot: $(STAMP)
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m app.gui.screenshot examples/lenet5.yaml docs/screenshot.png
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m app.gui.screenshot examples/digits_cnn.yaml docs/screenshot.png --train 5
 
 bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

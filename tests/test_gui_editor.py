@@ -286,3 +286,20 @@ def test_edges_tell_the_tensor_shape_they_carry(window: MainWindow) -> None:
     assert "unknown" in window.canvas.edge_tooltip("c3", "s4")
     port = window.canvas.node("s2").get_input("in").view
     assert port.toolTip() == "tensor 8×28×28"
+
+
+def test_auto_layout_puts_branches_in_lanes_and_undoes_in_one_step(
+        window: MainWindow) -> None:
+    window.open_file(ROOT / "examples" / "resnet_mini.yaml", ask=False)
+    for node_id in window.graph.nodes:  # scramble
+        window.canvas.node(node_id).set_pos(0, 0)
+    window.auto_layout()
+    settle()
+    positions = {n: node.pos for n, node in window.graph.nodes.items()}
+    assert len(set(positions.values())) == len(positions)  # nobody on top of anybody
+    for node in window.graph.nodes.values():  # data flows left to right
+        for source in node.inputs:
+            assert positions[source][0] < positions[node.id][0]  # type: ignore[index]
+    window.canvas.graph.undo_stack().undo()
+    settle()
+    assert all(node.pos == (0.0, 0.0) for node in window.graph.nodes.values())

@@ -17,6 +17,7 @@ from app.gui.results_panel import ResultsPanel
 from app.gui.search_popup import SearchPopup
 from app.gui.training_panel import TrainingPanel
 from app.training.warmup import start_background_warm_up
+from graph_io.layout import layout_positions
 from graph_io.model import Graph
 from graph_io.shapes import Report
 from graph_io.yaml_io import load_graph, save_graph
@@ -46,7 +47,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.problems = ProblemsList()
         self.help = QtWidgets.QTextBrowser()
         self.help.setHtml(help_html(None))
-        self.add_dock("Layers", self.layers, QtCore.Qt.DockWidgetArea.LeftDockWidgetArea)
+        layers_dock = self.add_dock("Layers", self.layers,
+                                    QtCore.Qt.DockWidgetArea.LeftDockWidgetArea)
         scroll = QtWidgets.QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.params)
@@ -76,6 +78,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.help_dock.raise_()
         problems_dock.raise_()
         self.training.run_finished.connect(self._on_run_finished)
+        self.resizeDocks([layers_dock, params_dock, self.help_dock], [210, 420, 420],
+                         QtCore.Qt.Orientation.Horizontal)
+        self.resizeDocks([summary_dock], [230], QtCore.Qt.Orientation.Vertical)
         self._build_menus()
         self.canvas.changed.connect(self._on_changed)
         self.canvas.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
@@ -278,8 +283,19 @@ class MainWindow(QtWidgets.QMainWindow):
         self.help_dock.raise_()
 
     def auto_layout(self) -> None:
-        self.canvas.graph.auto_layout_nodes()
+        """Left-to-right columns by depth, a lane per branch (``graph_io.layout``, the
+        same layout imported models get); one undo step."""
+        if self.canvas.read_only or not self.graph.nodes:
+            return
+        stack = self.canvas.graph.undo_stack()
+        stack.beginMacro("auto layout")
+        try:
+            for node_id, (x, y) in layout_positions(self.graph).items():
+                self.canvas.node(node_id).set_pos(x, y)
+        finally:
+            stack.endMacro()
         self.canvas.refresh()
+        self.fit()
 
     def fit(self) -> None:
         """Fit every node in view (NodeGraphQt's own fit groups items: slow for 500)."""
