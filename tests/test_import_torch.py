@@ -19,7 +19,8 @@ from graph_io import Graph, infer
 from graph_io.compiler import class_name, compile_graph
 from graph_io.errors import TorchImportError
 from graph_io.export_py import export_code
-from graph_io.import_torch import import_module, load_target, parse_shape
+from graph_io.import_torch import import_module
+from graph_io.torch_target import load_target, parse_shape
 from graph_io.yaml_io import load_graph
 from nodes.geometry import padding_amounts
 

@@ -40,7 +40,8 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from graph_io.import_torch import import_module, load_target, parse_shape, snake_case
+    from graph_io.import_torch import import_module
+    from graph_io.torch_target import load_target, parse_shape, snake_case
 
     if args.name is not None and not 1 <= len(args.name) <= 200:
         print("error: --name must have 1 to 200 characters", file=sys.stderr)
