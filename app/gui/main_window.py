@@ -7,9 +7,9 @@ from typing import Any
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-import app
 from app.gui.canvas import Canvas
 from app.gui.conv_panel import ConvPanel
+from app.gui.file_commands import TEMPLATES, FileCommands
 from app.gui.node_classes import layer_type
 from app.gui.panels import Palette, ProblemsList, SummaryTable, help_html, status_text
 from app.gui.param_panel import ParamPanel
@@ -20,17 +20,11 @@ from app.training.warmup import start_background_warm_up
 from graph_io.layout import layout_positions
 from graph_io.model import Graph
 from graph_io.shapes import Report
-from graph_io.yaml_io import load_graph, save_graph
-from nodes.errors import ConvasError
 
-EXAMPLES = Path(app.__file__).resolve().parents[1] / "examples"
-TEMPLATES = {"LeNet-5": "lenet5", "MNIST CNN": "mnist_cnn", "Digits CNN": "digits_cnn",
-             "Small VGG": "small_vgg", "Mini ResNet": "resnet_mini"}
-Button = QtWidgets.QMessageBox.StandardButton
 WARM_UP_DELAY_MS = 2000
 
 
-class MainWindow(QtWidgets.QMainWindow):
+class MainWindow(FileCommands):
     graph_changed = QtCore.Signal(object)  # Report
 
     def __init__(self) -> None:
@@ -308,126 +302,6 @@ class MainWindow(QtWidgets.QMainWindow):
         rect = rect.adjusted(-60, -60, 60, 60)
         self.viewer.set_scene_rect([rect.x(), rect.y(), rect.width(), rect.height()])
         self.viewer.fitInView(rect, QtCore.Qt.AspectRatioMode.KeepAspectRatio)
-
-    # ---- files ---------------------------------------------------------------------
-    def maybe_save(self) -> bool:
-        """True when it is fine to throw the current graph away."""
-        if not self.dirty:
-            return True
-        answer = QtWidgets.QMessageBox.question(
-            self, "Unsaved changes", f"Save changes to {self.canvas.name}?",
-            Button.Save | Button.Discard | Button.Cancel, Button.Save)
-        if answer == Button.Save:
-            return self.save()
-        return answer == Button.Discard
-
-    def new_graph(self) -> None:
-        if not self.maybe_save():
-            return
-        graph = Graph("untitled")
-        graph.add_node("Input", "input", {}, [], (0, 0))
-        self._load(graph, None)
-
-    def open_dialog(self) -> None:
-        if not self.maybe_save():
-            return
-        name, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Open graph", "",
-                                                        "Convas graphs (*.yaml *.yml)")
-        if name:
-            self.open_file(name, ask=False)
-
-    def open_template(self, stem: str) -> None:
-        if self.maybe_save():
-            self.open_file(EXAMPLES / f"{stem}.yaml", ask=False, as_template=True)
-
-    def open_file(self, path: str | Path, *, ask: bool = True, as_template: bool = False) -> bool:
-        """Load a file; on failure show the loader's message and keep the open graph."""
-        if ask and not self.maybe_save():
-            return False
-        try:
-            graph = load_graph(path)
-        except ConvasError as exc:
-            QtWidgets.QMessageBox.critical(self, "Cannot open graph", str(exc))
-            return False
-        self._load(graph, None if as_template else Path(path))
-        if not as_template:
-            self._remember(Path(path))
-        self.fit()
-        return True
-
-    def _load(self, graph: Graph, path: Path | None) -> None:
-        self.path = path
-        self.canvas.load(graph)
-        self._extra_dirty = False
-        self.training.load_section()
-        self.conv_view.trained = None
-        self._update_title()
-
-    def save(self) -> bool:
-        if self.path is None:
-            return self.save_as()
-        return self.save_to(self.path)
-
-    def save_as(self) -> bool:
-        name, _ = QtWidgets.QFileDialog.getSaveFileName(
-            self, "Save graph", f"{self.canvas.name}.yaml", "Convas graphs (*.yaml)")
-        return self.save_to(Path(name)) if name else False
-
-    def save_to(self, path: Path) -> bool:
-        try:
-            save_graph(self.canvas.to_graph(), path)
-        except OSError as exc:
-            QtWidgets.QMessageBox.critical(self, "Cannot save", f"{path}: {exc.strerror}")
-            return False
-        self.path = path
-        self._extra_dirty = False
-        self.canvas.graph.undo_stack().setClean()
-        self._remember(path)
-        self._update_title()
-        self.statusBar().showMessage(f"saved {path}", 4000)
-        return True
-
-    def export(self, kind: str) -> None:
-        suffix = {"py": "PyTorch code (*.py)", "onnx": "ONNX (*.onnx)"}[kind]
-        name, _ = QtWidgets.QFileDialog.getSaveFileName(
-            self, "Export", f"{self.canvas.name}.{kind}", suffix)
-        if name:
-            self.export_to(kind, Path(name))
-
-    def export_to(self, kind: str, path: Path) -> bool:
-        try:
-            if kind == "py":
-                from graph_io.export_py import export_code
-
-                path.write_text(export_code(self.canvas.to_graph()), encoding="utf-8")
-            else:
-                from graph_io.export_onnx import export_onnx
-
-                export_onnx(self.canvas.to_graph(), path)
-        except ConvasError as exc:
-            QtWidgets.QMessageBox.critical(self, "Cannot export", str(exc))
-            return False
-        self.statusBar().showMessage(f"exported {path}", 4000)
-        return True
-
-    def export_png(self) -> None:
-        name, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Export image",
-                                                        f"{self.canvas.name}.png", "PNG (*.png)")
-        if name:
-            self.viewer.grab().save(name)
-
-    def _remember(self, path: Path) -> None:
-        recent = [str(path.resolve())] + [p for p in self._recent() if p != str(path.resolve())]
-        self.settings.setValue("recent", recent[:10])
-
-    def _recent(self) -> list[str]:
-        value = self.settings.value("recent", [])
-        return [str(v) for v in value] if isinstance(value, list) else [str(value)]
-
-    def _fill_recent(self) -> None:
-        self.recent_menu.clear()
-        for path in self._recent():
-            self._action(self.recent_menu, path, lambda p=path: self.open_file(p))
 
     # ---- events --------------------------------------------------------------------
     def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802
