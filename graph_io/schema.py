@@ -76,7 +76,13 @@ def layer_reference() -> str:
     for name, field in TrainingConfig.model_fields.items():
         meaning = field.description or ""
         lines.append(f"| `{name}` | `{field.default}` | {meaning} |")
-    lines += ["", REFERENCE_END]
+    lines += [
+        "",
+        "Images are converted to the Input node's channel count (grey <-> RGB) and",
+        "resized to its height and width, so the Input node sets the image size; the",
+        "editor and `convas train` say when it differs from the dataset's own size.",
+        "Loss is cross-entropy: the last layer must output one value per class.",
+        "", REFERENCE_END]
     return "\n".join(lines)
 
 
