@@ -24,6 +24,15 @@ from graph_io.shapes import Report
 WARM_UP_DELAY_MS = 2000
 
 
+def scrolling(widget: QtWidgets.QWidget) -> QtWidgets.QScrollArea:
+    """A dock's content in a scroll area, so no dock can force the window taller than
+    the screen; the content still grows with the dock."""
+    scroll = QtWidgets.QScrollArea()
+    scroll.setWidgetResizable(True)
+    scroll.setWidget(widget)
+    return scroll
+
+
 class MainWindow(FileCommands):
     graph_changed = QtCore.Signal(object)  # Report
 
@@ -43,10 +52,7 @@ class MainWindow(FileCommands):
         self.help.setHtml(help_html(None))
         layers_dock = self.add_dock("Layers", self.layers,
                                     QtCore.Qt.DockWidgetArea.LeftDockWidgetArea)
-        scroll = QtWidgets.QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(self.params)
-        params_dock = self.add_dock("Parameters", scroll,
+        params_dock = self.add_dock("Parameters", scrolling(self.params),
                                     QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
         self.help_dock = self.add_dock("Help", self.help,
                                        QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
@@ -62,19 +68,21 @@ class MainWindow(FileCommands):
         self.training_dock = self.add_dock("Training", self.training,
                                            QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
         self.kernels_dock = self.add_dock("Kernels / feature maps", self.conv_view,
-                                          QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
+                                          QtCore.Qt.DockWidgetArea.BottomDockWidgetArea)
         self.results_dock = self.add_dock("Results", self.results,
                                           QtCore.Qt.DockWidgetArea.BottomDockWidgetArea)
         self.tabifyDockWidget(params_dock, self.training_dock)
         params_dock.raise_()
-        self.tabifyDockWidget(self.help_dock, self.kernels_dock)
         self.tabifyDockWidget(problems_dock, self.results_dock)
+        self.tabifyDockWidget(self.results_dock, self.kernels_dock)
         self.help_dock.raise_()
         problems_dock.raise_()
         self.training.run_finished.connect(self._on_run_finished)
         self.resizeDocks([layers_dock, params_dock, self.help_dock], [210, 420, 420],
                          QtCore.Qt.Orientation.Horizontal)
         self.resizeDocks([summary_dock], [230], QtCore.Qt.Orientation.Vertical)
+        self.resizeDocks([params_dock, self.help_dock], [420, 160],
+                         QtCore.Qt.Orientation.Vertical)
         self._build_menus()
         self.canvas.changed.connect(self._on_changed)
         self.canvas.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
@@ -91,6 +99,10 @@ class MainWindow(FileCommands):
         tab.activated.connect(self.open_search)
         self.setAcceptDrops(True)
         self.resize(1500, 950)
+        screen = QtGui.QGuiApplication.primaryScreen()
+        if screen is not None:  # never larger than the screen it opens on
+            room = screen.availableGeometry()
+            self.resize(min(1500, room.width()), min(950, room.height()))
         self.canvas.refresh()
         self.training.load_section()
         self._update_title()

@@ -118,8 +118,9 @@ class SummaryTable(QtWidgets.QTableWidget):
             font.setBold(True)
             item.setFont(font)
             self.setItem(len(rows), col, item)
-        if resize:
-            self.resizeColumnsToContents()
+        if resize:  # all but the last column, which keeps stretching to the edge
+            for column in range(self.columnCount() - 1):
+                self.resizeColumnToContents(column)
 
 
 class ProblemsList(QtWidgets.QListWidget):

@@ -44,7 +44,7 @@ class Curves(QtWidgets.QWidget):
             plot.addLegend(offset=(-10, 10))
             plot.setLabel("bottom", "epoch")
             plot.showGrid(x=True, y=True, alpha=0.2)
-            plot.setMinimumHeight(140)
+            plot.setMinimumHeight(80)
             layout.addWidget(plot)
         self.train_loss = self.loss.plot(pen=TRAIN_PEN, name="train")
         self.val_loss = self.loss.plot(pen=VAL_PEN, symbol="o", symbolSize=5, name="validation")
@@ -53,7 +53,12 @@ class Curves(QtWidgets.QWidget):
                                           name="validation")
         self.clear()
 
-    def clear(self) -> None:
+    def clear(self, epochs: int | None = None) -> None:
+        """Forget the last run; with ``epochs``, fix the x axis to the whole run so the
+        curves grow into a steady frame instead of rescaling at every point."""
+        if epochs is not None:
+            for plot in (self.loss, self.accuracy):
+                plot.setXRange(0, epochs, padding=0.02)
         self._turn = 0
         self._drawn: dict[str, int] = {}
         self.data: dict[str, tuple[list[float], list[float]]] = {
@@ -95,8 +100,6 @@ class TrainingPanel(QtWidgets.QWidget):
         self.run: TrainingRun | None = None
         self.last: RunFinished | None = None
         layout = QtWidgets.QVBoxLayout(self)
-        self.form = TrainingForm()
-        layout.addWidget(self.form)
         self.advice = QtWidgets.QLabel()
         self.advice.setWordWrap(True)
         self.advice.setStyleSheet("color: #e0b040")
@@ -118,8 +121,17 @@ class TrainingPanel(QtWidgets.QWidget):
         self.status = QtWidgets.QLabel("Not trained yet.")
         self.status.setWordWrap(True)
         layout.addWidget(self.status)
+        # Settings and curves share the space: nobody needs both at once, and a
+        # stacked dock would hide the curves below the fold on a laptop screen.
+        self.pages = QtWidgets.QTabWidget()
+        self.form = TrainingForm()
         self.curves = Curves()
-        layout.addWidget(self.curves, 1)
+        settings = QtWidgets.QScrollArea()  # the form scrolls; the curves keep their room
+        settings.setWidgetResizable(True)
+        settings.setWidget(self.form)
+        self.pages.addTab(settings, "Settings")
+        self.pages.addTab(self.curves, "Curves")
+        layout.addWidget(self.pages, 1)
         self.form.changed.connect(self._form_changed)
         self._natural: tuple[int, int, int] | None = None
         self.redraw_timer = QtCore.QTimer(self)
@@ -205,13 +217,14 @@ class TrainingPanel(QtWidgets.QWidget):
         if not report.ok:
             self.status.setText("Fix the graph first: " + report.problems[0].message)
             return
-        self.curves.clear()
+        self.curves.clear(config.epochs)
         self.progress.setValue(0)
         self.status.setText("Loading data…")
         self.run = TrainingRun(self.window_.graph, config, self.base_dir(), self)
         self.run.progress.connect(self._on_event)
         self.run.finished.connect(self._on_finished)
         self.window_.set_read_only(True)
+        self.pages.setCurrentWidget(self.curves)
         self.run.start()
         self.redraw_timer.start()
         self._update_buttons()
