@@ -27,7 +27,7 @@ from nodes.spec import Shape
 if TYPE_CHECKING:
     from torch import nn
 
-__all__ = ["load_target", "one_line", "parse_shape", "snake_case"]
+__all__ = ["load_target", "model_names", "one_line", "parse_shape", "snake_case"]
 
 
 
@@ -131,11 +131,16 @@ def _on_path(folder: str) -> Iterator[None]:
             sys.path.remove(folder)
 
 
-def _candidates(module: Any, attr: str) -> str:
-    """'; did you mean ...? it defines: ...' listing what could be imported."""
+def model_names(path: str | Path) -> list[str]:
+    """What a ``.py`` file offers to import (nn.Module instances, its own nn.Module
+    classes and functions), for the editor's chooser. Runs the file."""
+    return _importable_names(_import_file(Path(path)))
+
+
+def _importable_names(module: Any) -> list[str]:
     from torch import nn
 
-    names = sorted(
+    return sorted(
         name for name, value in vars(module).items()
         if not name.startswith("_") and (
             isinstance(value, nn.Module)
@@ -144,6 +149,11 @@ def _candidates(module: Any, attr: str) -> str:
             or (inspect.isfunction(value) and value.__module__ == module.__name__)
         )
     )
+
+
+def _candidates(module: Any, attr: str) -> str:
+    """'; did you mean ...? it defines: ...' listing what could be imported."""
+    names = _importable_names(module)
     if not names:
         return " (it defines no nn.Module class, instance or function)"
     close = difflib.get_close_matches(attr, names, n=1, cutoff=0.5)

@@ -303,3 +303,44 @@ def test_auto_layout_puts_branches_in_lanes_and_undoes_in_one_step(
     window.canvas.graph.undo_stack().undo()
     settle()
     assert all(node.pos == (0.0, 0.0) for node in window.graph.nodes.values())
+
+
+def test_importing_a_torch_model_opens_it_as_a_new_graph_with_its_weights(
+        window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    source = tmp_path / "models.py"
+    source.write_text(
+        "import torch\n"
+        "from torch import nn\n\n\n"
+        "class TinyNet(nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.conv = nn.Conv2d(1, 4, 3, padding=1)\n"
+        "        self.head = nn.Linear(4 * 4 * 4, 3)\n\n"
+        "    def forward(self, x):\n"
+        "        x = torch.max_pool2d(torch.relu(self.conv(x)), 2)\n"
+        "        return self.head(torch.flatten(x, 1))\n",
+        encoding="utf-8")
+    window.open_file(LENET, ask=False)
+    assert window.import_torch(source, "TinyNet", "1x8x8")
+    assert [n.type for n in window.graph.nodes.values()] == [
+        "Input", "Conv2D", "MaxPool2D", "Flatten", "Dense"]
+    assert window.canvas.face_text("head") == "3  ·  195 params"
+    assert window.path is None
+    assert window.dirty
+    assert window.windowTitle().startswith("tiny_net (unsaved)*")
+    window.kernels_dock.show()
+    window.kernels_dock.raise_()
+    window.select("conv")
+    settle()
+    QtWidgets.QApplication.processEvents()
+    assert window.conv_view.title.text().endswith("weights imported from TinyNet")
+    errors: list[str] = []
+    monkeypatch.setattr(QtWidgets.QMessageBox, "critical",
+                        lambda _parent, _title, text: errors.append(text))
+    before = dumps_graph(window.graph)
+    assert not window.import_torch(source, "TinyNet", "3x8x8")  # wrong channel count
+    assert "expected input[2, 3, 8, 8] to have 1 channels" in errors[-1]
+    assert not window.import_torch(source, "Missing", "1x8x8")
+    assert "has no attribute 'Missing'" in errors[-1]
+    assert "(it defines: TinyNet)" in errors[-1]
+    assert dumps_graph(window.graph) == before  # a failed import changes nothing

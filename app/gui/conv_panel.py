@@ -44,7 +44,8 @@ class ConvPanel(QtWidgets.QWidget):
         super().__init__()
         self.window_ = window
         self.node_id: str | None = None
-        self.trained: dict[str, torch.Tensor] | None = None
+        # The weights to show instead of the initial ones, and what they are.
+        self.weights: tuple[dict[str, torch.Tensor], str] | None = None
         self._data: tuple[object, PreparedData | None, str] | None = None
         layout = QtWidgets.QVBoxLayout(self)
         self.title = QtWidgets.QLabel()
@@ -81,7 +82,12 @@ class ConvPanel(QtWidgets.QWidget):
         self.schedule()
 
     def set_trained(self, finished: RunFinished) -> None:
-        self.trained = finished.result.state
+        state = finished.result.state
+        self.set_weights(state, "trained weights")
+
+    def set_weights(self, state: dict[str, torch.Tensor] | None, source: str) -> None:
+        """Show these weights (trained, or imported with a model) while they fit."""
+        self.weights = (state, source) if state is not None else None
         self.schedule()
 
     def schedule(self) -> None:
@@ -126,9 +132,9 @@ class ConvPanel(QtWidgets.QWidget):
             return
         config = TrainingConfig.from_section(graph.training)
         model = compile_graph(graph, seed=config.seed)
-        if self.trained is not None and weights_fit(model, self.trained):
-            model.load_state_dict(self.trained)
-            source = "trained weights"
+        if self.weights is not None and weights_fit(model, self.weights[0]):
+            model.load_state_dict(self.weights[0])
+            source = self.weights[1]
         else:
             source = f"initial weights (seed {config.seed}) — train to see what it learns"
         tiles = kernel_tiles(model, self.node_id)

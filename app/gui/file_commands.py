@@ -101,7 +101,7 @@ class FileCommands(QtWidgets.QMainWindow):
         self.canvas.load(graph)
         self._extra_dirty = False
         self.training.load_section()
-        self.conv_view.trained = None
+        self.conv_view.set_weights(None, "")
         self._update_title()
 
     def save(self) -> bool:
@@ -156,6 +156,65 @@ class FileCommands(QtWidgets.QMainWindow):
                                                         f"{self.canvas.name}.png", "PNG (*.png)")
         if name:
             self.viewer.grab().save(name)
+
+    # ---- import ----------------------------------------------------------------------
+    def import_torch_dialog(self) -> None:
+        """File → Import PyTorch model: pick a .py file, the model in it, its input."""
+        if not self.maybe_save():
+            return
+        name, _ = QtWidgets.QFileDialog.getOpenFileName(
+            self, "Import a PyTorch model", "", "Python files (*.py)")
+        if not name:
+            return
+        from graph_io.torch_target import model_names
+
+        try:
+            names = model_names(name)
+        except ConvasError as exc:
+            QtWidgets.QMessageBox.critical(self, "Cannot import", str(exc))
+            return
+        if not names:
+            QtWidgets.QMessageBox.critical(
+                self, "Cannot import", f"{name} defines no nn.Module class, instance or "
+                "function returning one")
+            return
+        attr, ok = QtWidgets.QInputDialog.getItem(
+            self, "Import a PyTorch model", "Model (class, instance or factory):",
+            names, 0, False)
+        if not ok:
+            return
+        shape, ok = QtWidgets.QInputDialog.getText(
+            self, "Import a PyTorch model", "Input shape, channels×height×width:",
+            text="1x28x28")
+        if ok:
+            self.import_torch(name, attr, shape)
+
+    def import_torch(self, path: str | Path, attr: str, shape: str) -> bool:
+        """Trace ``attr`` from the .py file at ``path`` into a new, unsaved graph.
+
+        The model's weights come along: the kernel view shows them until the graph
+        changes shape. Every problem (unsupported layers, a wrong input shape) is shown
+        as the importer words it, and the open graph stays as it was.
+        """
+        from graph_io.import_torch import import_module
+        from graph_io.torch_target import load_target, parse_shape
+
+        try:
+            input_shape = parse_shape(shape)
+            model, label = load_target(f"{path}:{attr}")
+            result = import_module(model, input_shape, label=label)
+        except ConvasError as exc:
+            QtWidgets.QMessageBox.critical(self, "Cannot import", str(exc))
+            return False
+        self._load(result.graph, None)
+        self._extra_dirty = True  # a new document: closing it should ask
+        self._update_title()
+        self.conv_view.set_weights(result.weights, f"weights imported from {label}")
+        self.fit()
+        self.statusBar().showMessage(
+            f"imported {label}: {len(result.graph.nodes)} nodes; outputs match the model "
+            f"(largest difference {result.difference:.1e})", 8000)
+        return True
 
     def _remember(self, path: Path) -> None:
         recent = [str(path.resolve())] + [p for p in self._recent() if p != str(path.resolve())]

@@ -246,6 +246,7 @@ class MainWindow(FileCommands):
         file.addSeparator()
         self._action(file, "&Save", self.save, keys.Save)
         self._action(file, "Save &As…", self.save_as, keys.SaveAs)
+        self._action(file, "&Import PyTorch Model…", self.import_torch_dialog)
         export = file.addMenu("&Export")
         self._action(export, "YAML…", self.save_as)
         self._action(export, "PyTorch code…", lambda: self.export("py"))
