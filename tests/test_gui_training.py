@@ -162,3 +162,41 @@ def test_a_run_that_cannot_start_explains_why(window: MainWindow, qtbot: Any) ->
     assert "Units" in panel.status.text()
     assert not window.canvas.read_only
     QtCore.QCoreApplication.processEvents()
+
+
+def test_trained_weights_are_saved_and_go_with_exports(
+        window: MainWindow, qtbot: Any, tmp_path: Path) -> None:
+    import importlib.util
+
+    import torch
+
+    from app.training.checkpoint import load_weights
+    from graph_io.compiler import compile_graph
+
+    window.open_file(DIGITS, ask=False)
+    window.training.form.set_value("epochs", 1)
+    with qtbot.waitSignal(window.training.run_finished, timeout=60_000):
+        click(window.training.start_button)
+    state = window.training.last.result.state  # type: ignore[union-attr]
+    assert window.save_weights_to(tmp_path / "digits.safetensors")
+    saved = load_weights(window.graph, tmp_path / "digits.safetensors")
+    assert all(torch.equal(saved[k], state[k]) for k in state)  # type: ignore[index]
+    assert (tmp_path / "normalization.json").is_file()
+
+    assert window.export_to("py", tmp_path / "digits_model.py")
+    assert (tmp_path / "digits_model.safetensors").is_file()
+    spec = importlib.util.spec_from_file_location("digits_model", tmp_path / "digits_model.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    exported = module.load_model().eval()
+    reference = compile_graph(window.graph)
+    reference.load_state_dict(state)  # type: ignore[arg-type]
+    x = torch.randn(4, 1, 8, 8)
+    with torch.no_grad():
+        assert torch.allclose(exported(x), reference.eval()(x), atol=1e-6)
+
+    window.canvas.set_param("conv1", "filters", 8)  # the weights no longer fit
+    assert window.conv_view.fitting_weights() is None
+    assert window.export_to("py", tmp_path / "changed.py")
+    assert not (tmp_path / "changed.safetensors").exists()

@@ -90,6 +90,14 @@ class ConvPanel(QtWidgets.QWidget):
         self.weights = (state, source) if state is not None else None
         self.schedule()
 
+    def fitting_weights(self) -> dict[str, torch.Tensor] | None:
+        """The trained or imported weights, if they still fit the graph on screen."""
+        if self.weights is None or not self.window_.canvas.report.ok:
+            return None
+        graph = self.window_.graph
+        model = compile_graph(graph, seed=TrainingConfig.from_section(graph.training).seed)
+        return self.weights[0] if weights_fit(model, self.weights[0]) else None
+
     def schedule(self) -> None:
         """Recompute once per burst of edits, and only when someone can see it."""
         if not self._pending:

@@ -7,6 +7,7 @@ fails to load shows the loader's message and leaves the open graph as it was.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -136,19 +137,66 @@ class FileCommands(QtWidgets.QMainWindow):
             self.export_to(kind, Path(name))
 
     def export_to(self, kind: str, path: Path) -> bool:
+        """Export code or ONNX; trained (or imported) weights that fit the graph go
+        along — embedded in ONNX, or beside the code as ``<name>.safetensors``."""
+        graph = self.canvas.to_graph()
+        weights = self.conv_view.fitting_weights()
         try:
             if kind == "py":
+                from app.training.checkpoint import save_weights
                 from graph_io.export_py import export_code
 
-                path.write_text(export_code(self.canvas.to_graph()), encoding="utf-8")
+                if weights is None:
+                    path.write_text(export_code(graph), encoding="utf-8")
+                else:
+                    beside = path.with_suffix(".safetensors")
+                    path.write_text(export_code(graph, weights_path=beside.name),
+                                    encoding="utf-8")
+                    save_weights(weights, beside, {"format": "convas-weights-1",
+                                                   "graph": graph.name})
             else:
                 from graph_io.export_onnx import export_onnx
 
-                export_onnx(self.canvas.to_graph(), path)
+                export_onnx(graph, path, weights=weights)
         except ConvasError as exc:
             QtWidgets.QMessageBox.critical(self, "Cannot export", str(exc))
             return False
-        self.statusBar().showMessage(f"exported {path}", 4000)
+        except OSError as exc:
+            QtWidgets.QMessageBox.critical(self, "Cannot export", f"{path}: {exc.strerror}")
+            return False
+        note = " with its weights" if weights is not None else " (initial weights)"
+        self.statusBar().showMessage(f"exported {path}{note}", 6000)
+        return True
+
+    def save_weights_dialog(self) -> None:
+        name, _ = QtWidgets.QFileDialog.getSaveFileName(
+            self, "Save weights", f"{self.canvas.name}.safetensors", "safetensors (*.safetensors)")
+        if name:
+            self.save_weights_to(Path(name))
+
+    def save_weights_to(self, path: Path) -> bool:
+        """The last run's (or import's) weights as safetensors, with the input
+        normalisation beside them so ``convas evaluate --weights`` sees what training saw."""
+        weights = self.conv_view.fitting_weights()
+        if weights is None:
+            QtWidgets.QMessageBox.information(
+                self, "No weights to save", "Train the model first (or import one): the "
+                "graph has no trained weights that fit its current shape.")
+            return False
+        from app.training.checkpoint import save_weights
+
+        try:
+            save_weights(weights, path, {"format": "convas-weights-1",
+                                         "graph": self.canvas.name})
+            last = self.training.last
+            if last is not None and last.result.state is weights:
+                stats = {**last.data.normalization.to_dict(), "classes": last.data.train.classes}
+                path.with_name("normalization.json").write_text(
+                    json.dumps(stats, indent=2) + "\n", encoding="utf-8")
+        except OSError as exc:
+            QtWidgets.QMessageBox.critical(self, "Cannot save weights", f"{path}: {exc.strerror}")
+            return False
+        self.statusBar().showMessage(f"saved weights to {path}", 6000)
         return True
 
     def export_png(self) -> None:

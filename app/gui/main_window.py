@@ -277,6 +277,8 @@ class MainWindow(FileCommands):
         run = bar.addMenu("&Training")
         self._action(run, "&Start Training", self.start_training, "Ctrl+R")
         self._action(run, "S&top Training", self.training.stop, "Ctrl+.")
+        run.addSeparator()
+        self._action(run, "Save &Weights…", self.save_weights_dialog)
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "Layer Help", self.show_help, "F1")
 
