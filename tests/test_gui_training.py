@@ -186,7 +186,8 @@ def test_trained_weights_are_saved_and_go_with_exports(
     assert window.export_to("py", tmp_path / "digits_model.py")
     assert (tmp_path / "digits_model.safetensors").is_file()
     spec = importlib.util.spec_from_file_location("digits_model", tmp_path / "digits_model.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     exported = module.load_model().eval()
