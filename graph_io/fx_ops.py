@@ -67,6 +67,30 @@ def as_op(node: fx.Node, root: nn.Module, values: Mapping[fx.Node, Any]) -> Op:
     return Op(node, _twin_module(node, name, values), tensors)
 
 
+def merge_chained_sums(ops: dict[fx.Node, Op]) -> None:
+    """Fold ``a + b + c`` (two binary adds in a trace) into one n-ary ``Add``.
+
+    Convas's Add takes any number of inputs and its exported code writes them as one
+    chain of ``+``; folding a sum whose only use is another sum brings such a node
+    back as one node. ``ops`` must be in trace order, so inner sums fold first.
+    """
+    from nodes.torch_modules import Add
+
+    for node, op in list(ops.items()):
+        if not isinstance(op.module, Add):
+            continue
+        inputs: list[fx.Node] = []
+        for source in op.inputs:
+            inner = ops.get(source)
+            if inner is not None and isinstance(inner.module, Add) and \
+                    list(source.users) == [node]:
+                inputs.extend(inner.inputs)
+                del ops[source]
+            else:
+                inputs.append(source)
+        op.inputs = inputs
+
+
 def describe(node: fx.Node, root: nn.Module) -> str:
     """Where an operation is, for messages: module path or call, and fx node name."""
     if node.op == "call_module":

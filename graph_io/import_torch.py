@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import nodes as registry
 from graph_io.errors import GraphError, TorchImportError
-from graph_io.fx_ops import Op, UnsupportedOpError, as_op, describe
+from graph_io.fx_ops import Op, UnsupportedOpError, as_op, describe, merge_chained_sums
 from graph_io.ids import id_problem, unique_id
 from graph_io.layout import apply_layout
 from graph_io.model import Graph
@@ -261,6 +261,8 @@ class _Importer:
                 self.alias[node] = op.inputs[0]
             self.ops[node] = op
             stack.extend(op.inputs)
+        self.ops = dict(sorted(self.ops.items(), key=lambda item: self.position[item[0]]))
+        merge_chained_sums(self.ops)
         placeholders.sort(key=lambda n: self.position[n])
         if not placeholders:
             self.raise_problems()

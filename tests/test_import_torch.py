@@ -481,3 +481,67 @@ def test_cli_errors_are_one_clear_message(
     code, err = cli_error(["import-torch", f"{models}:Net"], capsys)
     assert code == 2
     assert "required: --input, -o/--output" in err
+
+
+# ---- property: any graph Convas compiles, Convas imports back -------------------------
+def assert_imports_back(graph: Graph, shape: tuple[int, ...]) -> None:
+    """The compiled model imports into a graph with the same output shape, parameter
+    and MAC totals, and — with the imported weights — the same outputs. Node lists may
+    differ where two spellings compute the same (Conv2D + Activation(ReLU) comes back
+    as one Conv2D with ReLU; Activation(None) disappears), but never grow: a 3-input
+    Add, traced as two binary sums, comes back as one Add."""
+    from hypothesis import note
+
+    model = compile_graph(graph, seed=1).eval()
+    result = import_module(model, shape, label="random")
+    note(str([(n.id, n.type, n.params) for n in result.graph.nodes.values()]))
+    before, after = infer(graph), infer(result.graph)
+    assert after.ok, [p.message for p in after.problems]
+    assert after.output_shape == before.output_shape
+    assert after.total_params == before.total_params
+    assert after.total_macs == before.total_macs
+    assert len(result.graph.nodes) <= len(graph.nodes)
+    rebuilt = compile_graph(result.graph).eval()
+    rebuilt.load_state_dict(result.weights)
+    x = torch.randn(3, *shape)
+    with torch.no_grad():
+        assert torch.allclose(rebuilt(x), model(x), atol=1e-5, rtol=1e-4)
+
+
+def _strategies() -> Any:
+    import test_layers_vs_torch  # the random graph generators of the shape tests
+
+    return test_layers_vs_torch
+
+
+@pytest.mark.parametrize("kind", ["chains", "branchy_graphs"])
+def test_random_graphs_import_back(kind: str) -> None:
+    from hypothesis import HealthCheck, given, settings
+
+    strategy = getattr(_strategies(), kind)()
+
+    @settings(deadline=None, max_examples=30, derandomize=True,
+              suppress_health_check=[HealthCheck.too_slow])
+    @given(strategy)
+    def check(case: tuple[Any, ...]) -> None:
+        graph, shape = case[0], case[1]
+        assert_imports_back(graph, shape)
+
+    check()
+
+
+def test_a_sum_of_three_comes_back_as_one_add() -> None:
+    class ThreeWay(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.a = nn.Conv2d(2, 2, 1)
+            self.b = nn.Conv2d(2, 2, 1)
+            self.head = nn.Flatten()
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.head(self.a(x) + self.b(x) + x)
+
+    graph = import_module(ThreeWay(), (2, 3, 3), label="ThreeWay").graph
+    adds = [n for n in graph.nodes.values() if n.type == "Add"]
+    assert len(adds) == 1
+    assert adds[0].inputs == ["a", "b", "input"]
