@@ -13,6 +13,7 @@ import pytest
 from PySide6 import QtWidgets
 
 from app.gui.main_window import MainWindow
+from app.gui.param_editors import FloatEditor, IntEditor, PairEditor, PaddingEditor
 from graph_io.yaml_io import dumps_graph, load_graph
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -73,21 +74,26 @@ def test_editing_filters_in_the_panel_updates_downstream(window: MainWindow) -> 
     window.open_file(LENET, ask=False)
     window.select("c1")
     editor = window.params.editors["filters"]
-    assert isinstance(editor, QtWidgets.QSpinBox)
-    editor.setValue(8)
+    assert isinstance(editor, IntEditor)
+    assert (editor.spin.minimum(), editor.spin.maximum()) == (1, 65536)  # the registry's
+    editor.spin.setValue(8)
     assert window.canvas.face_text("c1") == "8×28×28  ·  208 params"
     assert window.canvas.face_text("c3") == "16×10×10  ·  3.2k params"
     assert window.graph.nodes["c1"].params["filters"] == 8
     assert window.windowTitle().startswith("lenet5.yaml*")
+    window.canvas.graph.undo_stack().undo()  # the panel follows undo and redo
+    assert editor.spin.value() == 6
+    window.canvas.graph.undo_stack().redo()
+    assert editor.spin.value() == 8
 
 
 def test_shape_error_turns_node_red_and_undo_restores(window: MainWindow) -> None:
     window.open_file(LENET, ask=False)
     window.select("c3")
     kernel = window.params.editors["kernel"]
-    assert isinstance(kernel, QtWidgets.QLineEdit)
-    kernel.setText("20")
-    kernel.editingFinished.emit()
+    assert isinstance(kernel, PairEditor)
+    assert kernel.square.isChecked()
+    kernel.height_spin.setValue(20)
     tip = window.canvas.face_tooltip("c3")
     assert tip == ("Conv2D 'c3': kernel 20x20 is larger than its input 14x14 — reduce Kernel "
                    "or use Padding Same")
@@ -98,17 +104,42 @@ def test_shape_error_turns_node_red_and_undo_restores(window: MainWindow) -> Non
     window.canvas.graph.undo_stack().undo()
     assert window.canvas.face_text("c3") == "16×10×10  ·  2.4k params"
     assert window.canvas.face_text("f5") == "120  ·  48.1k params"
+    assert kernel.value() == 5
 
 
 def test_invalid_value_is_shown_red_and_not_applied(window: MainWindow) -> None:
     window.open_file(LENET, ask=False)
+    window.canvas.add_layer("Dropout", (0, 300), node_id="drop")
+    window.select("drop")
+    rate = window.params.editors["rate"]
+    assert isinstance(rate, FloatEditor)
+    rate.spin.setValue(1.5)
+    error = window.params.errors["rate"]
+    assert not error.isHidden()
+    assert error.text().startswith("Rate must be")
+    assert "0.999" in error.text()
+    assert "#ffd0d0" in rate.styleSheet()
+    assert window.graph.nodes["drop"].params["rate"] == 0.5
+    rate.spin.setValue(0.25)  # a valid value clears the mark and applies
+    assert error.isHidden()
+    assert window.graph.nodes["drop"].params["rate"] == 0.25
+
+
+def test_padding_is_chosen_from_none_same_or_explicit(window: MainWindow) -> None:
+    window.open_file(LENET, ask=False)
     window.select("c1")
     padding = window.params.editors["padding"]
-    assert isinstance(padding, QtWidgets.QLineEdit)
-    padding.setText("valid")
-    padding.editingFinished.emit()
-    assert "must be None, Same or an integer" in window.params.errors["padding"].text()
-    assert window.graph.nodes["c1"].params["padding"] == "None"
+    assert isinstance(padding, PaddingEditor)
+    assert [padding.combo.itemText(i) for i in range(padding.combo.count())] == [
+        "None", "Same", "Explicit"]
+    assert not padding.spin.isEnabled()
+    padding.combo.setCurrentText("Same")
+    assert window.canvas.face_text("c1") == "6×32×32  ·  156 params"
+    padding.combo.setCurrentText("Explicit")
+    assert padding.spin.isEnabled()
+    padding.spin.setValue(1)
+    assert window.graph.nodes["c1"].params["padding"] == 1
+    assert window.canvas.face_text("c1") == "6×30×30  ·  156 params"
 
 
 def test_cycle_is_refused(window: MainWindow) -> None:

@@ -167,6 +167,8 @@ class MainWindow(FileCommands):
         self.statusBar().showMessage(status_text(report, len(self.canvas.core.nodes)))
         if self.params.node_id not in self.canvas.core.nodes:
             self.params.show_node(None)
+        else:
+            self.params.follow()
         self._update_title()
         try:
             self.training.check_input()

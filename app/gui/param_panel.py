@@ -6,74 +6,16 @@ rejected value turns the editor red with the reason and changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from PySide6 import QtWidgets
 
 import nodes
+from app.gui.param_editors import ParamEditor, make_editor
 from graph_io.ids import id_problem
 from nodes.errors import ParamError
-from nodes.spec import ParamKind, ParamSpec
 
-Apply = Callable[[str, Any], None]
 INVALID = "background: #ffd0d0;"
-
-
-def _spin(spec: ParamSpec, value: int) -> QtWidgets.QSpinBox:
-    box = QtWidgets.QSpinBox()
-    box.setRange(int(spec.minimum if spec.minimum is not None else -2**31 + 1),
-                 int(spec.maximum if spec.maximum is not None else 2**31 - 1))
-    box.setValue(value)
-    box.setKeyboardTracking(False)
-    return box
-
-
-def make_editor(spec: ParamSpec, value: Any, apply: Apply) -> QtWidgets.QWidget:
-    """One editor for one parameter kind; calls ``apply(name, value)`` on change."""
-    kind = spec.kind
-    if kind is ParamKind.INT:
-        box = _spin(spec, int(value))
-        box.valueChanged.connect(lambda v: apply(spec.name, v))
-        return box
-    if kind is ParamKind.FLOAT:
-        dbl = QtWidgets.QDoubleSpinBox()
-        dbl.setDecimals(6)
-        dbl.setRange(spec.minimum or 0.0, spec.maximum if spec.maximum is not None else 1e9)
-        dbl.setSingleStep(0.05)
-        dbl.setValue(float(value))
-        dbl.setKeyboardTracking(False)
-        dbl.valueChanged.connect(lambda v: apply(spec.name, v))
-        return dbl
-    if kind is ParamKind.BOOL:
-        check = QtWidgets.QCheckBox()
-        check.setChecked(bool(value))
-        check.toggled.connect(lambda v: apply(spec.name, v))
-        return check
-    if kind is ParamKind.CHOICE:
-        combo = QtWidgets.QComboBox()
-        combo.addItems(list(spec.choices))
-        combo.setCurrentText(str(value))
-        combo.currentTextChanged.connect(lambda v: apply(spec.name, v))
-        return combo
-    # INT_PAIR and PADDING share a line edit that accepts the YAML spellings.
-    line = QtWidgets.QLineEdit(_text(value))
-    line.setPlaceholderText("e.g. 3 or 3, 5" if kind is ParamKind.INT_PAIR else "None, Same or 2")
-    line.editingFinished.connect(lambda: apply(spec.name, _parse(line.text())))
-    return line
-
-
-def _text(value: Any) -> str:
-    return ", ".join(str(v) for v in value) if isinstance(value, list) else str(value)
-
-
-def _parse(text: str) -> Any:
-    parts = [p.strip() for p in text.replace("x", ",").split(",") if p.strip()]
-    try:
-        numbers = [int(p) for p in parts]
-    except ValueError:
-        return text.strip()
-    return numbers[0] if len(numbers) == 1 else numbers
 
 
 class ParamPanel(QtWidgets.QWidget):
@@ -106,8 +48,20 @@ class ParamPanel(QtWidgets.QWidget):
         id_edit.editingFinished.connect(lambda: self._rename(id_edit.text().strip()))
         self._add_row("id", "Id", id_edit, "Unique name; used in code export and errors.")
         for param in spec.params:
-            editor = make_editor(param, node.params[param.name], self._apply)
-            self._add_row(param.name, param.label, editor, param.help)
+            editor = make_editor(param, node.params[param.name])
+            editor.edited.connect(lambda value, name=param.name: self._apply(name, value))
+            self._add_row(param.name, param.label, editor, editor.toolTip())
+
+    def follow(self) -> None:
+        """Show the node's current values after undo, redo or an edit made elsewhere
+        (without echoing them back as edits); a value being corrected stays red."""
+        node = self.canvas.core.nodes.get(self.node_id) if self.node_id else None
+        if node is None:
+            return
+        for name, editor in self.editors.items():
+            if isinstance(editor, ParamEditor) and name in node.params and \
+                    editor.value() != node.params[name] and not self.errors[name].isVisible():
+                editor.set_value(node.params[name])
 
     def _add_row(self, key: str, label: str, editor: QtWidgets.QWidget, help_text: str) -> None:
         editor.setToolTip(help_text)
