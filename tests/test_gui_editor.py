@@ -13,7 +13,7 @@ import pytest
 from PySide6 import QtWidgets
 
 from app.gui.main_window import MainWindow
-from app.gui.param_editors import FloatEditor, IntEditor, PairEditor, PaddingEditor
+from app.gui.param_editors import FloatEditor, IntEditor, PaddingEditor, PairEditor
 from graph_io.yaml_io import dumps_graph, load_graph
 
 ROOT = Path(__file__).resolve().parents[1]
