@@ -375,3 +375,19 @@ def test_importing_a_torch_model_opens_it_as_a_new_graph_with_its_weights(
     assert "has no attribute 'Missing'" in errors[-1]
     assert "(it defines: TinyNet)" in errors[-1]
     assert dumps_graph(window.graph) == before  # a failed import changes nothing
+
+
+def test_a_cycle_drawn_on_the_canvas_is_taken_back_for_good(
+        window: MainWindow, qtbot: Any) -> None:
+    window.open_file(LENET, ask=False)
+    c = window.canvas
+    stack = c.graph.undo_stack()
+    depth = stack.count()
+    out_view = c.node("f6").get_output("out").view
+    in_view = c.node("s2").get_input("in").view
+    # what the viewer reports when a wire is dragged (here past its own cycle check)
+    c.graph._on_connection_changed([], [[in_view, out_view]])
+    qtbot.waitUntil(lambda: stack.count() == depth, timeout=2000)
+    assert c.report.ok
+    assert [p.node().name() for p in c.node("s2").get_input("in").connected_ports()] == ["c1"]
+    assert not stack.canRedo()  # Redo cannot bring the cycle back

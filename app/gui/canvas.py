@@ -254,10 +254,19 @@ class Canvas(QtCore.QObject):
         if self.core.would_create_cycle(source.name(), target.name()):
             # Undo the step once NodeGraphQt has finished pushing it, so the stack and
             # the canvas stay consistent (the previous wiring comes back too).
-            QtCore.QTimer.singleShot(0, self.graph.undo_stack().undo)
+            QtCore.QTimer.singleShot(0, self._take_back)
             self.message.emit(f"refused: connecting '{source.name()}' to '{target.name()}' "
                               "would create a cycle")
             return
+        self.refresh()
+
+    def _take_back(self) -> None:
+        """Undo the refused step and drop it from history, so Redo cannot replay it."""
+        stack = self.graph.undo_stack()
+        stack.undo()
+        if stack.canRedo():  # an obsolete command is deleted by redo() instead of redone
+            stack.command(stack.index()).setObsolete(True)
+            stack.redo()
         self.refresh()
 
     def _on_property(self, item: Any, name: str, value: Any) -> None:
