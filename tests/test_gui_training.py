@@ -201,3 +201,29 @@ def test_trained_weights_are_saved_and_go_with_exports(
     assert window.conv_view.fitting_weights() is None
     assert window.export_to("py", tmp_path / "changed.py")
     assert not (tmp_path / "changed.safetensors").exists()
+
+
+def test_a_relative_image_folder_is_checked_against_the_input(
+        window: MainWindow, tmp_path: Path) -> None:
+    from PIL import Image
+
+    from graph_io.yaml_io import save_graph
+
+    for label in ("cat", "dog"):
+        folder = tmp_path / "pets" / label
+        folder.mkdir(parents=True)
+        for index in range(3):
+            Image.new("RGB", (6, 5), (index * 40, 10, 200)).save(folder / f"{index}.png")
+    graph = load_graph(DIGITS)
+    graph.training = {"dataset": "pets", "epochs": 1}
+    save_graph(graph, tmp_path / "pets.yaml")
+    window.open_file(tmp_path / "pets.yaml", ask=False)
+    panel = window.training
+    assert "dataset 'pets' has 3x5x6 images" in panel.advice.text()
+    click(panel.fix)
+    params = window.graph.nodes["input"].params
+    assert (params["channels"], params["height"], params["width"]) == (3, 5, 6)
+    assert panel.advice.isHidden()
+    panel.form.set_value("dataset", "missing_folder")
+    assert "missing_folder" in panel.advice.text()
+    assert panel.fix.isHidden()

@@ -134,6 +134,7 @@ class TrainingPanel(QtWidgets.QWidget):
         layout.addWidget(self.pages, 1)
         self.form.changed.connect(self._form_changed)
         self._natural: tuple[int, int, int] | None = None
+        self._shapes: dict[tuple[object, ...], tuple[int, ...] | ConvasError] = {}
         self.redraw_timer = QtCore.QTimer(self)
         self.redraw_timer.setInterval(REDRAW_MS)
         self.redraw_timer.timeout.connect(self.curves.redraw_next)
@@ -145,6 +146,7 @@ class TrainingPanel(QtWidgets.QWidget):
         self.form.set_section(self.window_.canvas.training)
 
     def _form_changed(self) -> None:
+        self._shapes.clear()
         config = self.form.config()
         if config is not None and config != self._stored_config():
             self.window_.set_training_section(self.form.section())
@@ -166,7 +168,7 @@ class TrainingPanel(QtWidgets.QWidget):
             try:
                 current = input_shape(self.window_.graph)
                 spec, path = dataset_location(config, self.base_dir())
-                natural = natural_shape(spec, path, request=current)
+                natural = self._natural_shape(spec, path, current)
                 message = check_input_shape(spec, natural, current)
                 if message:
                     self._natural = (int(natural[0]), int(natural[1]), int(natural[2]))
@@ -177,6 +179,22 @@ class TrainingPanel(QtWidgets.QWidget):
         self.fix.setVisible(self._natural is not None)
         if self._natural is not None:
             self.fix.setText(f"Set Input to {format_shape(self._natural)}")
+
+    def _natural_shape(self, spec: str, path: str | None,
+                       request: tuple[int, int, int]) -> tuple[int, ...]:
+        """The dataset's own image shape, remembered: this runs on every graph edit and
+        a folder dataset would otherwise be read from disk each time. Editing the
+        dataset setting forgets it."""
+        key = (spec, path, request)
+        if key not in self._shapes:
+            try:
+                self._shapes[key] = tuple(natural_shape(spec, path, request=request))
+            except ConvasError as exc:
+                self._shapes[key] = exc
+        found = self._shapes[key]
+        if isinstance(found, ConvasError):
+            raise found
+        return found
 
     def base_dir(self) -> Path | None:
         """Relative dataset paths are relative to the open file, as on the CLI."""
