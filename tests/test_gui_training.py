@@ -227,3 +227,15 @@ def test_a_relative_image_folder_is_checked_against_the_input(
     panel.form.set_value("dataset", "missing_folder")
     assert "missing_folder" in panel.advice.text()
     assert panel.fix.isHidden()
+
+
+def test_closing_the_window_mid_run_stops_training(window: MainWindow, qtbot: Any) -> None:
+    window.open_file(DIGITS, ask=False)
+    panel = window.training
+    panel.form.set_value("epochs", 500)
+    click(panel.start_button)
+    qtbot.waitUntil(lambda: panel.progress.value() > 0, timeout=60_000)
+    run = panel.run
+    assert run is not None
+    window.close()  # unsaved settings: the prompt is answered "Discard" by the fixture
+    assert not run.alive  # stopped within a batch and joined, not abandoned

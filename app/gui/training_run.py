@@ -77,6 +77,11 @@ class TrainingRun(QtCore.QObject):
     def stop(self) -> None:
         self._stop.set()
 
+    @property
+    def alive(self) -> bool:
+        """The worker thread is still running (``running`` may lag it by one poll)."""
+        return self._thread.is_alive()
+
     def wait(self, timeout: float | None = None) -> None:
         """Block until the worker ends (for closing the window mid-run)."""
         self._stop.set()
