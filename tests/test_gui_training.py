@@ -239,3 +239,17 @@ def test_closing_the_window_mid_run_stops_training(window: MainWindow, qtbot: An
     assert run is not None
     window.close()  # unsaved settings: the prompt is answered "Discard" by the fixture
     assert not run.alive  # stopped within a batch and joined, not abandoned
+
+
+def test_a_diverging_run_stops_and_says_how_to_fix_it(window: MainWindow, qtbot: Any) -> None:
+    window.open_file(DIGITS, ask=False)
+    panel = window.training
+    panel.form.set_value("optimizer", "SGD")
+    panel.form.set_value("lr", "100")
+    with qtbot.waitSignal(panel.running_changed, timeout=60_000,
+                          check_params_cb=lambda running: not running):
+        click(panel.start_button)
+    assert "loss became NaN" in panel.status.text()
+    assert "lower the learning rate (now 100)" in panel.status.text()
+    assert not window.canvas.read_only
+    assert panel.start_button.isEnabled()
