@@ -159,6 +159,13 @@ def test_add_takes_several_inputs_in_order(window: MainWindow) -> None:
     c.connect_nodes(c.node("c3"), add)
     assert window.graph.nodes["cat"].inputs == ["s4", "c3"]
     assert "spatial size" in c.face_tooltip("cat")
+    act = c.add_layer("Activation", (0, 500), node_id="act")
+    c.connect_nodes(c.node("s2"), act)
+    add = c.add_layer("Add", (200, 500), node_id="sum")
+    c.connect_nodes(c.node("s2"), add)
+    c.connect_nodes(act, add)
+    assert c.node("sum").get_input("in").view.toolTip() == (
+        "2 tensors, in order: 6×14×14, 6×14×14")
 
 
 def test_save_writes_the_expected_yaml(window: MainWindow, tmp_path: Path) -> None:

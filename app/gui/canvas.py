@@ -223,16 +223,19 @@ class Canvas(QtCore.QObject):
         color = {Status.OK: OK_COLOR, Status.ERROR: ERROR_COLOR}.get(status, UNKNOWN_COLOR)
         item.set_property("color", (*color, 255), push_undo=False)  # not an edit: no undo
         for port in [*item.input_ports(), *item.output_ports()]:
-            port.view.setToolTip(tip if status is not Status.OK else
-                                 f"tensor {shape_text(self._port_shape(item, port))}")
+            port.view.setToolTip(tip if status is not Status.OK else self._port_tip(item, port))
 
-    def _port_shape(self, item: Any, port: Any) -> Any:
+    def _port_tip(self, item: Any, port: Any) -> str:
+        """The tensor(s) through a port; an Add or Concat input lists each, in order."""
         result = self.report.results.get(item.name())
         if result is None:
-            return None
+            return ""
         if port.type_() == "out":
-            return result.shape
-        return result.input_shapes[0] if result.input_shapes else None
+            return f"tensor {shape_text(result.shape)}"
+        shapes = [shape_text(s) for s in result.input_shapes]
+        if len(shapes) == 1:
+            return f"tensor {shapes[0]}"
+        return f"{len(shapes)} tensors, in order: {', '.join(shapes)}"
 
     def face_text(self, node_id: str) -> str:
         return self._faces.get(node_id, ("", "", ""))[0]
