@@ -398,3 +398,18 @@ def test_a_cycle_drawn_on_the_canvas_is_taken_back_for_good(
     assert c.report.ok
     assert [p.node().name() for p in c.node("s2").get_input("in").connected_ports()] == ["c1"]
     assert not stack.canRedo()  # Redo cannot bring the cycle back
+
+
+def test_port_tooltips_follow_upstream_changes_the_face_does_not_show(
+        window: MainWindow) -> None:
+    window.open_file(ROOT / "examples" / "resnet_mini.yaml", ask=False)
+    c = window.canvas
+    gap = next(n for n in window.graph.nodes.values() if n.type == "GlobalAvgPool2D")
+    port = c.node(gap.id).get_input("in").view
+    assert port.toolTip() == "tensor 32×14×14"
+    face = c.face_text(gap.id)
+    first_input = next(n for n in window.graph.nodes.values() if n.type == "Input")
+    c.set_param(first_input.id, "height", 56)  # spatial size changes, channels do not
+    c.set_param(first_input.id, "width", 56)
+    assert c.face_text(gap.id) == face == "32"
+    assert port.toolTip() == "tensor 32×28×28"

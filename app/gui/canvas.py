@@ -50,7 +50,7 @@ class Canvas(QtCore.QObject):
         self.training: dict[str, Any] | None = None
         self.core = Graph()
         self.report: Report = infer(self.core)
-        self._faces: dict[str, tuple[str, str, str]] = {}
+        self._faces: dict[str, tuple[str, str, str, str]] = {}
         self._muted = False
         self.read_only = False
         g = self.graph
@@ -179,7 +179,8 @@ class Canvas(QtCore.QObject):
                 text, tip = "error", result.error or ""
             else:
                 text, tip = "?", "unknown: a node upstream has a problem"
-            face = (text, tip, result.status.value)
+            # input shapes too: a port tooltip can change while the face text does not
+            face = (text, tip, result.status.value, repr(result.input_shapes))
             if self._faces.get(item.name()) == face and getattr(item, "_face", None):
                 continue
             self._faces[item.name()] = face
@@ -238,10 +239,10 @@ class Canvas(QtCore.QObject):
         return f"{len(shapes)} tensors, in order: {', '.join(shapes)}"
 
     def face_text(self, node_id: str) -> str:
-        return self._faces.get(node_id, ("", "", ""))[0]
+        return self._faces.get(node_id, ("", "", "", ""))[0]
 
     def face_tooltip(self, node_id: str) -> str:
-        return self._faces.get(node_id, ("", "", ""))[1]
+        return self._faces.get(node_id, ("", "", "", ""))[1]
 
     # ---- signal handlers ----------------------------------------------------------
     def _on_created(self, item: Any) -> None:
