@@ -247,8 +247,23 @@ def test_pasted_and_tab_created_nodes_get_valid_ids(window: MainWindow) -> None:
 def test_read_only_lock_blocks_panel_edits(window: MainWindow) -> None:
     window.open_file(LENET, ask=False)
     window.select("c1")
+    window.canvas.set_param("c1", "filters", 7)
+    assert window.undo_action.isEnabled()
+    assert window.undo_action.text() != "&Undo"  # says what it will undo
     window.set_read_only(True)
     window.params._apply("filters", 9)
+    assert window.graph.nodes["c1"].params["filters"] == 7
+    # menus and shortcuts are locked too: nothing may change the graph being trained
+    assert not window.undo_action.isEnabled()
+    window.undo_action.trigger()
+    assert window.graph.nodes["c1"].params["filters"] == 7
+    names = {a.text().replace("&", "") for a in window.editing_actions}
+    assert {"Delete", "Paste", "Duplicate", "Auto Layout", "New", "Open…"} <= names
+    assert not any(a.isEnabled() for a in window.editing_actions)
+    window.set_read_only(False)
+    assert window.undo_action.isEnabled()
+    assert all(a.isEnabled() for a in window.editing_actions)
+    window.undo_action.trigger()
     assert window.graph.nodes["c1"].params["filters"] == 6
 
 

@@ -127,8 +127,24 @@ class MainWindow(FileCommands):
         self.params.setEnabled(not locked)
         self.layers.setEnabled(not locked)
         self.viewer.setAcceptDrops(not locked)
+        for action in self.editing_actions:
+            action.setEnabled(not locked)
+        self._update_undo_actions()
         if locked:
             self.search.hide()
+
+    def _undo(self) -> None:
+        if not self.canvas.read_only:
+            self.canvas.graph.undo_stack().undo()
+
+    def _redo(self) -> None:
+        if not self.canvas.read_only:
+            self.canvas.graph.undo_stack().redo()
+
+    def _update_undo_actions(self) -> None:
+        stack = self.canvas.graph.undo_stack()
+        self.undo_action.setEnabled(stack.canUndo() and not self.canvas.read_only)
+        self.redo_action.setEnabled(stack.canRedo() and not self.canvas.read_only)
 
     @property
     def graph(self) -> Graph:
@@ -238,17 +254,20 @@ class MainWindow(FileCommands):
         keys = QtGui.QKeySequence.StandardKey
         bar = self.menuBar()
         file = bar.addMenu("&File")
-        self._action(file, "&New", self.new_graph, keys.New)
-        self._action(file, "&Open…", self.open_dialog, keys.Open)
+        # What must not run while a training run has the graph locked.
+        editing: list[QtGui.QAction] = []
+        editing.append(self._action(file, "&New", self.new_graph, keys.New))
+        editing.append(self._action(file, "&Open…", self.open_dialog, keys.Open))
         self.recent_menu = file.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         templates = file.addMenu("&Templates")
         for title, stem in TEMPLATES.items():
             self._action(templates, title, lambda s=stem: self.open_template(s))
+        editing += [self.recent_menu.menuAction(), templates.menuAction()]
         file.addSeparator()
         self._action(file, "&Save", self.save, keys.Save)
         self._action(file, "Save &As…", self.save_as, keys.SaveAs)
-        self._action(file, "&Import PyTorch Model…", self.import_torch_dialog)
+        editing.append(self._action(file, "&Import PyTorch Model…", self.import_torch_dialog))
         export = file.addMenu("&Export")
         self._action(export, "YAML…", self.save_as)
         self._action(export, "PyTorch code…", lambda: self.export("py"))
@@ -258,24 +277,31 @@ class MainWindow(FileCommands):
         self._action(file, "&Quit", self.close, keys.Quit)
         edit = bar.addMenu("&Edit")
         stack = self.canvas.graph.undo_stack()
-        undo = stack.createUndoAction(self, "&Undo")
-        undo.setShortcut(QtGui.QKeySequence(keys.Undo))
-        redo = stack.createRedoAction(self, "&Redo")
-        redo.setShortcuts([QtGui.QKeySequence("Ctrl+Shift+Z"), QtGui.QKeySequence("Ctrl+Y")])
-        edit.addAction(undo)
-        edit.addAction(redo)
+        self.undo_action = self._action(edit, "&Undo", self._undo, keys.Undo)
+        self.redo_action = self._action(edit, "&Redo", self._redo)
+        self.redo_action.setShortcuts([QtGui.QKeySequence("Ctrl+Shift+Z"),
+                                       QtGui.QKeySequence("Ctrl+Y")])
+        stack.undoTextChanged.connect(lambda text: self.undo_action.setText(
+            f"&Undo {text}".strip()))
+        stack.redoTextChanged.connect(lambda text: self.redo_action.setText(
+            f"&Redo {text}".strip()))
+        stack.canUndoChanged.connect(lambda _can: self._update_undo_actions())
+        stack.canRedoChanged.connect(lambda _can: self._update_undo_actions())
         edit.addSeparator()
         g = self.canvas.graph
         self._action(edit, "&Copy", g.copy_nodes, keys.Copy)
-        self._action(edit, "&Paste", g.paste_nodes, keys.Paste)
-        self._action(edit, "&Duplicate", lambda: g.duplicate_nodes(g.selected_nodes()),
-                     "Ctrl+D")
-        self._action(edit, "De&lete", lambda: g.delete_nodes(g.selected_nodes()),
-                     QtGui.QKeySequence(QtCore.Qt.Key.Key_Delete))
+        editing.append(self._action(edit, "&Paste", g.paste_nodes, keys.Paste))
+        editing.append(self._action(
+            edit, "&Duplicate", lambda: g.duplicate_nodes(g.selected_nodes()), "Ctrl+D"))
+        editing.append(self._action(
+            edit, "De&lete", lambda: g.delete_nodes(g.selected_nodes()),
+            QtGui.QKeySequence(QtCore.Qt.Key.Key_Delete)))
         self._action(edit, "Select &All", g.select_all, keys.SelectAll)
         edit.addSeparator()
-        self._action(edit, "Auto &Layout", self.auto_layout, "Ctrl+L")
+        editing.append(self._action(edit, "Auto &Layout", self.auto_layout, "Ctrl+L"))
         self._action(edit, "&Fit to View", self.fit, "F")
+        self.editing_actions = editing
+        self._update_undo_actions()
         run = bar.addMenu("&Training")
         self._action(run, "&Start Training", self.start_training, "Ctrl+R")
         self._action(run, "S&top Training", self.training.stop, "Ctrl+.")
