@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +84,8 @@ class MainWindow(FileCommands):
         self.resizeDocks([summary_dock], [230], QtCore.Qt.Orientation.Vertical)
         self.resizeDocks([params_dock, self.help_dock], [420, 160],
                          QtCore.Qt.Orientation.Vertical)
+        self._can_undo = False  # the undo stack's state, as its signals last said
+        self._can_redo = False
         self._build_menus()
         self.canvas.changed.connect(self._on_changed)
         self.canvas.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
@@ -141,10 +144,21 @@ class MainWindow(FileCommands):
         if not self.canvas.read_only:
             self.canvas.graph.undo_stack().redo()
 
-    def _update_undo_actions(self) -> None:
-        stack = self.canvas.graph.undo_stack()
-        self.undo_action.setEnabled(stack.canUndo() and not self.canvas.read_only)
-        self.redo_action.setEnabled(stack.canRedo() and not self.canvas.read_only)
+    def _update_undo_actions(self, undo: bool | None = None, redo: bool | None = None) -> None:
+        # The stack's state is remembered from its signals: while Qt tears the window
+        # down the stack or the actions may already be gone.
+        if undo is not None:
+            self._can_undo = undo
+        if redo is not None:
+            self._can_redo = redo
+        with contextlib.suppress(RuntimeError):
+            self.undo_action.setEnabled(self._can_undo and not self.canvas.read_only)
+            self.redo_action.setEnabled(self._can_redo and not self.canvas.read_only)
+
+    def _label_undo(self, verb: str, text: str) -> None:
+        action = self.undo_action if verb == "Undo" else self.redo_action
+        with contextlib.suppress(RuntimeError):  # the window is being deleted
+            action.setText(f"&{verb} {text}".strip())
 
     @property
     def graph(self) -> Graph:
@@ -281,12 +295,10 @@ class MainWindow(FileCommands):
         self.redo_action = self._action(edit, "&Redo", self._redo)
         self.redo_action.setShortcuts([QtGui.QKeySequence("Ctrl+Shift+Z"),
                                        QtGui.QKeySequence("Ctrl+Y")])
-        stack.undoTextChanged.connect(lambda text: self.undo_action.setText(
-            f"&Undo {text}".strip()))
-        stack.redoTextChanged.connect(lambda text: self.redo_action.setText(
-            f"&Redo {text}".strip()))
-        stack.canUndoChanged.connect(lambda _can: self._update_undo_actions())
-        stack.canRedoChanged.connect(lambda _can: self._update_undo_actions())
+        stack.undoTextChanged.connect(lambda text: self._label_undo("Undo", text))
+        stack.redoTextChanged.connect(lambda text: self._label_undo("Redo", text))
+        stack.canUndoChanged.connect(lambda can: self._update_undo_actions(undo=can))
+        stack.canRedoChanged.connect(lambda can: self._update_undo_actions(redo=can))
         edit.addSeparator()
         g = self.canvas.graph
         self._action(edit, "&Copy", g.copy_nodes, keys.Copy)
