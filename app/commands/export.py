@@ -7,18 +7,13 @@ printed), 2 a file cannot be read or written.
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from app.commands import load_or_report
+from app.export_files import write_export
 from nodes.errors import ConvasError
-
-if TYPE_CHECKING:
-    import torch
-
-    from graph_io.model import Graph
 
 
 def register(subparsers: Any) -> None:
@@ -27,7 +22,7 @@ def register(subparsers: Any) -> None:
         help="write the model as standalone PyTorch code or ONNX",
         description="Write the graph as a standalone PyTorch module (--to py, needs only "
         "torch) or as ONNX (--to onnx, needs the convas[onnx] extra). With --weights, "
-        "the trained weights go along: embedded in the ONNX file, or copied beside the "
+        "the trained weights go along: embedded in the ONNX file, or saved beside the "
         ".py file, which then loads them with load_model() (needs safetensors).",
     )
     parser.add_argument("file", help="graph YAML file")
@@ -57,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     try:
-        written = _write(graph, args.to, args.output, args.weights, weights)
+        written = write_export(graph, args.to, args.output, weights)
     except CompileError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -70,25 +65,3 @@ def run(args: argparse.Namespace) -> int:
         return 2
     print("wrote " + " and ".join(str(path) for path in written))
     return 0
-
-
-def _write(graph: Graph, to: str, output: Path, weights_file: Path | None,
-           weights: dict[str, torch.Tensor] | None) -> list[Path]:
-    if to == "onnx":
-        from graph_io.export_onnx import export_onnx
-
-        export_onnx(graph, output, weights=weights)
-        return [output]
-    from graph_io.export_py import export_code
-
-    if weights_file is None:
-        output.write_text(export_code(graph), encoding="utf-8")
-        return [output]
-    # The weights travel beside the code under the same stem, so the pair can be
-    # moved together and load_model() finds them from the file's own location.
-    target = output.with_suffix(".safetensors")
-    code = export_code(graph, weights_path=target.name)
-    output.write_text(code, encoding="utf-8")
-    if not target.exists() or target.resolve() != weights_file.resolve():
-        shutil.copyfile(weights_file, target)
-    return [output, target]

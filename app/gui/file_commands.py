@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6 import QtCore, QtWidgets
 
 import app
+from app.export_files import write_export
 from graph_io.model import Graph
 from graph_io.yaml_io import load_graph, save_graph
 from nodes.errors import ConvasError
@@ -142,22 +143,7 @@ class FileCommands(QtWidgets.QMainWindow):
         graph = self.canvas.to_graph()
         weights = self.conv_view.fitting_weights()
         try:
-            if kind == "py":
-                from app.training.checkpoint import save_weights
-                from graph_io.export_py import export_code
-
-                if weights is None:
-                    path.write_text(export_code(graph), encoding="utf-8")
-                else:
-                    beside = path.with_suffix(".safetensors")
-                    path.write_text(export_code(graph, weights_path=beside.name),
-                                    encoding="utf-8")
-                    save_weights(weights, beside, {"format": "convas-weights-1",
-                                                   "graph": graph.name})
-            else:
-                from graph_io.export_onnx import export_onnx
-
-                export_onnx(graph, path, weights=weights)
+            write_export(graph, kind, path, weights)
         except ConvasError as exc:
             QtWidgets.QMessageBox.critical(self, "Cannot export", str(exc))
             return False
