@@ -147,7 +147,7 @@ def test_kernels_and_feature_maps_before_and_after_training(
     window.select("pool")  # not a convolution
     QtWidgets.QApplication.processEvents()
     assert view.kernels.count() == 0
-    assert "Select a Conv2D" in view.title.text()
+    assert "MaxPool2D 'pool' has no kernels" in view.title.text()
 
 
 def test_a_run_that_cannot_start_explains_why(window: MainWindow, qtbot: Any) -> None:

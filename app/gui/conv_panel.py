@@ -76,9 +76,9 @@ class ConvPanel(QtWidgets.QWidget):
         self.show_node(None)
 
     def show_node(self, node_id: str | None) -> None:
-        graph = self.window_.graph
-        self.node_id = node_id if node_id in graph.nodes and \
-            graph.nodes[node_id].type == "Conv2D" else None
+        """Any node may be selected; whether it convolves is read off its compiled
+        module, so a future convolution-like layer shows up here with no GUI change."""
+        self.node_id = node_id
         self.schedule()
 
     def set_trained(self, finished: RunFinished) -> None:
@@ -113,6 +113,13 @@ class ConvPanel(QtWidgets.QWidget):
         super().showEvent(event)  # type: ignore[arg-type]
         self.schedule()
 
+    def _show_nothing(self, message: str) -> None:
+        self.title.setText(message)
+        self.kernels.clear()
+        self.maps.clear()
+        self.sample.clear()
+        self.sample_label.clear()
+
     def _dataset(self, graph: Graph) -> tuple[PreparedData | None, str]:
         """The validation images the kernels are applied to, cached per setting."""
         key = (repr(graph.training), repr([n.params for n in graph.nodes.values()
@@ -128,15 +135,11 @@ class ConvPanel(QtWidgets.QWidget):
 
     def update_view(self) -> None:
         graph = self.window_.graph
-        if self.node_id is None or self.node_id not in graph.nodes or \
-                not self.window_.canvas.report.ok:
-            self.title.setText("Select a Conv2D node to see its kernels and feature maps."
-                               if self.window_.canvas.report.ok else
+        ok = self.window_.canvas.report.ok
+        if self.node_id is None or self.node_id not in graph.nodes or not ok:
+            self._show_nothing("Select a Conv2D node to see its kernels and feature maps."
+                               if ok else
                                "Fix the graph's problems to see kernels and feature maps.")
-            self.kernels.clear()
-            self.maps.clear()
-            self.sample.clear()
-            self.sample_label.clear()
             return
         config = TrainingConfig.from_section(graph.training)
         model = compile_graph(graph, seed=config.seed)
@@ -145,8 +148,14 @@ class ConvPanel(QtWidgets.QWidget):
             source = self.weights[1]
         else:
             source = f"initial weights (seed {config.seed}) — train to see what it learns"
-        tiles = kernel_tiles(model, self.node_id)
-        self.title.setText(f"Conv2D '{self.node_id}': {len(tiles)} filters, {source}")
+        try:
+            tiles = kernel_tiles(model, self.node_id)
+        except ConvViewError:
+            self._show_nothing(f"{graph.nodes[self.node_id].type} '{self.node_id}' has no "
+                               "kernels: select a Conv2D node to see them and its feature maps.")
+            return
+        node_type = graph.nodes[self.node_id].type
+        self.title.setText(f"{node_type} '{self.node_id}': {len(tiles)} filters, {source}")
         self.kernels.show_tiles([t.image for t in tiles], [str(i + 1) for i in range(
             len(tiles))], [t.note for t in tiles])
         data, problem = self._dataset(graph)

@@ -14,8 +14,6 @@ import numpy as np
 import torch
 from torch import nn
 
-from graph_io.model import Graph
-
 
 class ConvViewError(ValueError):
     """The node cannot be shown as a convolution (wrong type, or not in the model)."""
@@ -27,10 +25,6 @@ class KernelTile:
 
     image: np.ndarray
     note: str  # what the tile shows, for a tooltip
-
-
-def conv_node_ids(graph: Graph) -> list[str]:
-    return [nid for nid, node in graph.nodes.items() if node.type == "Conv2D"]
 
 
 def conv_module(model: nn.Module, node_id: str) -> nn.Conv2d:
