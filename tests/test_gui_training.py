@@ -38,6 +38,13 @@ def click(button: QtWidgets.QAbstractButton) -> None:
     QtWidgets.QApplication.processEvents()
 
 
+def start_and_wait_for_the_end(panel: Any, qtbot: Any) -> None:
+    """Press Start and return once the run is over, however it ended."""
+    with qtbot.waitSignal(panel.running_changed, timeout=60_000,
+                          check_params_cb=lambda running: not running):
+        click(panel.start_button)
+
+
 def test_form_is_prefilled_from_the_yaml_and_edits_are_saved(
         window: MainWindow, tmp_path: Path) -> None:
     window.open_file(DIGITS, ask=False)
@@ -155,9 +162,7 @@ def test_a_run_that_cannot_start_explains_why(window: MainWindow, qtbot: Any) ->
     window.canvas.set_param("output", "units", 7)  # digits has 10 classes
     QtWidgets.QApplication.processEvents()
     panel = window.training
-    with qtbot.waitSignal(panel.running_changed, timeout=30_000,
-                          check_params_cb=lambda running: not running):
-        click(panel.start_button)
+    start_and_wait_for_the_end(panel, qtbot)
     assert "10 classes" in panel.status.text()
     assert "Units" in panel.status.text()
     assert not window.canvas.read_only
@@ -246,9 +251,7 @@ def test_a_diverging_run_stops_and_says_how_to_fix_it(window: MainWindow, qtbot:
     panel = window.training
     panel.form.set_value("optimizer", "SGD")
     panel.form.set_value("lr", "100")
-    with qtbot.waitSignal(panel.running_changed, timeout=60_000,
-                          check_params_cb=lambda running: not running):
-        click(panel.start_button)
+    start_and_wait_for_the_end(panel, qtbot)
     assert "loss became NaN" in panel.status.text()
     assert "lower the learning rate (now 100)" in panel.status.text()
     assert not window.canvas.read_only
