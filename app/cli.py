@@ -43,9 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args_list = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser()
-    if not args_list or (
-        len(args_list) == 1 and args_list[0].lower().endswith((".yaml", ".yml"))
-    ):
+    if not args_list or (len(args_list) == 1 and args_list[0].lower().endswith((".yaml", ".yml"))):
         return open_editor(args_list[0] if args_list else None, parser)
     try:
         args = parser.parse_args(args_list)

@@ -13,8 +13,9 @@ if TYPE_CHECKING:
     import torch
 
 
-def write_export(graph: Graph, to: str, output: Path,
-                 weights: Mapping[str, torch.Tensor] | None = None) -> list[Path]:
+def write_export(
+    graph: Graph, to: str, output: Path, weights: Mapping[str, torch.Tensor] | None = None
+) -> list[Path]:
     """Write ``graph`` as ``to`` ("py" or "onnx") and return the files written.
 
     Weights are embedded in ONNX; for code they go beside the ``.py`` under the same

@@ -18,8 +18,10 @@ def main(path: str | None = None) -> int:
     if not has_display():
         from app.cli import main as cli_main
 
-        print("convas: no display available (DISPLAY is not set) — printing the summary "
-              "instead; run under a desktop session or Xvfb to open the editor")
+        print(
+            "convas: no display available (DISPLAY is not set) — printing the summary "
+            "instead; run under a desktop session or Xvfb to open the editor"
+        )
         return cli_main(["summary", path]) if path else 0
     from PySide6 import QtWidgets
 

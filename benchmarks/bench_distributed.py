@@ -20,8 +20,21 @@ EXAMPLE = ROOT / "examples" / "digits_cnn.yaml"
 
 def samples_per_s(extra: list[str]) -> float:
     with tempfile.TemporaryDirectory() as tmp:
-        command = [sys.executable, "-m", "app.cli", "train", str(EXAMPLE), "--epochs", "3",
-                   "--device", "cpu", "--quiet", "--out", tmp, *extra]
+        command = [
+            sys.executable,
+            "-m",
+            "app.cli",
+            "train",
+            str(EXAMPLE),
+            "--epochs",
+            "3",
+            "--device",
+            "cpu",
+            "--quiet",
+            "--out",
+            tmp,
+            *extra,
+        ]
         done = subprocess.run(command, capture_output=True, text=True, check=True)
     match = re.search(r"([\d,]+) samples/s", done.stdout)
     if match is None:
@@ -32,8 +45,10 @@ def samples_per_s(extra: list[str]) -> float:
 def main() -> None:
     one = samples_per_s([])
     two = samples_per_s(["--nproc", "2"])
-    print(f"1 process: {one:,.0f} samples/s; 2 processes (gloo): {two:,.0f} samples/s; "
-          f"ratio {two / one:.2f}")
+    print(
+        f"1 process: {one:,.0f} samples/s; 2 processes (gloo): {two:,.0f} samples/s; "
+        f"ratio {two / one:.2f}"
+    )
 
 
 if __name__ == "__main__":

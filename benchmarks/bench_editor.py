@@ -30,8 +30,9 @@ def chain(length: int) -> Graph:
     previous = "input"
     for index in range(length - 1):
         layer = ("Conv2D", "BatchNorm2D", "Activation")[index % 3]
-        params = {"filters": 16, "padding": "Same", "activation": "None"} \
-            if layer == "Conv2D" else {}
+        params = (
+            {"filters": 16, "padding": "Same", "activation": "None"} if layer == "Conv2D" else {}
+        )
         node_id = f"n{index}"
         graph.add_node(layer, node_id, params, [previous], ((index + 1) * 200, 0))
         previous = node_id
@@ -55,8 +56,10 @@ def main() -> None:
             app.processEvents()
             assert window.canvas.face_text(after).startswith(f"{filters}×64×64")
             times.append((time.perf_counter() - start) * 1000)
-        print(f"edit first Conv2D of a 100-node chain: median {statistics.median(times):.1f} ms, "
-              f"max {max(times):.1f} ms (target <= 16 ms)")
+        print(
+            f"edit first Conv2D of a 100-node chain: median {statistics.median(times):.1f} ms, "
+            f"max {max(times):.1f} ms (target <= 16 ms)"
+        )
         opened = []
         for _ in range(3):
             fresh = MainWindow()

@@ -57,8 +57,12 @@ def chain300() -> Graph:
     g.add_node("Input", "input", {"channels": 16, "height": 32, "width": 32})
     previous = "input"
     for k in range(100):
-        g.add_node("Conv2D", f"conv{k}", {"filters": 16, "padding": "Same",
-                                          "activation": "None", "bias": False}, [previous])
+        g.add_node(
+            "Conv2D",
+            f"conv{k}",
+            {"filters": 16, "padding": "Same", "activation": "None", "bias": False},
+            [previous],
+        )
         g.add_node("BatchNorm2D", f"bn{k}", {}, [f"conv{k}"])
         g.add_node("Activation", f"relu{k}", {"function": "ReLU"}, [f"bn{k}"])
         previous = f"relu{k}"
@@ -77,11 +81,15 @@ def median_ms(action: Callable[[], object], repeats: int) -> float:
 
 def main() -> None:
     torch.set_num_threads(2)
-    print(f"machine: {platform.processor() or platform.machine()}, "
-          f"{torch.get_num_threads()} torch threads, python {platform.python_version()}, "
-          f"torch {torch.__version__}")
-    print(f"{'model':<10} {'layers':>6} {'convas ms':>10} {'torchinfo ms':>13} {'ratio':>8} "
-          f"{'params':>12}  agree")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, "
+        f"{torch.get_num_threads()} torch threads, python {platform.python_version()}, "
+        f"torch {torch.__version__}"
+    )
+    print(
+        f"{'model':<10} {'layers':>6} {'convas ms':>10} {'torchinfo ms':>13} {'ratio':>8} "
+        f"{'params':>12}  agree"
+    )
     for build, repeats in ((lenet5, 15), (vgg16, 3), (chain300, 5)):
         graph = build()
         model = compile_graph(graph, seed=0).eval()
@@ -94,8 +102,10 @@ def main() -> None:
             lambda m=model, s=shape: torchinfo.summary(m, input_size=s, verbose=0), repeats
         )
         agree = "OK" if stats.total_params == report.total_params else "MISMATCH"
-        print(f"{graph.name:<10} {len(graph.nodes):>6} {convas:>10.3f} {reference:>13.1f} "
-              f"{reference / convas:>7.0f}x {report.total_params:>12,}  {agree}")
+        print(
+            f"{graph.name:<10} {len(graph.nodes):>6} {convas:>10.3f} {reference:>13.1f} "
+            f"{reference / convas:>7.0f}x {report.total_params:>12,}  {agree}"
+        )
 
 
 if __name__ == "__main__":

@@ -31,8 +31,9 @@ from graph_io.yaml_io import load_graph
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def reference_loop(graph_file: Path, config: TrainingConfig, x: torch.Tensor,
-                   y: torch.Tensor) -> float:
+def reference_loop(
+    graph_file: Path, config: TrainingConfig, x: torch.Tensor, y: torch.Tensor
+) -> float:
     """The loop a PyTorch user writes by hand; returns samples per second."""
     graph = load_graph(graph_file)
     model = compile_graph(graph, seed=config.seed)
@@ -43,7 +44,7 @@ def reference_loop(graph_file: Path, config: TrainingConfig, x: torch.Tensor,
     for _ in range(config.epochs):
         order = torch.randperm(len(y), generator=generator)
         for i in range(0, len(y), config.batch_size):
-            idx = order[i:i + config.batch_size]
+            idx = order[i : i + config.batch_size]
             out = model(x[idx])
             loss = F.cross_entropy(out, y[idx])
             optimizer.zero_grad()
@@ -56,16 +57,19 @@ def reference_loop(graph_file: Path, config: TrainingConfig, x: torch.Tensor,
 def throughput() -> None:
     graph_file = ROOT / "examples" / "digits_cnn.yaml"
     graph = load_graph(graph_file)
-    config = TrainingConfig.from_section({**(graph.training or {}), "epochs": 3,
-                                          "val_fraction": 0.0})
+    config = TrainingConfig.from_section(
+        {**(graph.training or {}), "epochs": 3, "val_fraction": 0.0}
+    )
     data = prepare_data(graph, config, graph_file.parent)
     ours, theirs = [], []
     for _ in range(3):
         theirs.append(reference_loop(graph_file, config, data.train.x, data.train.y))
         ours.append(train(graph, config, data=data).samples_per_s)
     a, b = statistics.median(ours), statistics.median(theirs)
-    print(f"throughput: convas {a:,.0f} samples/s, hand-written loop {b:,.0f} samples/s, "
-          f"ratio {a / b:.3f} (target >= 0.95)")
+    print(
+        f"throughput: convas {a:,.0f} samples/s, hand-written loop {b:,.0f} samples/s, "
+        f"ratio {a / b:.3f} (target >= 0.95)"
+    )
 
 
 def digits_accuracy() -> None:
@@ -75,8 +79,10 @@ def digits_accuracy() -> None:
     result = train(graph, base_dir=graph_file.parent)
     wall = time.perf_counter() - start
     best = result.best_val_accuracy or 0.0
-    print(f"digits_cnn: best val accuracy {best:.2%} in {wall:.1f} s wall "
-          f"({len(result.epochs)} epochs; targets >= 97 %, <= 30 s)")
+    print(
+        f"digits_cnn: best val accuracy {best:.2%} in {wall:.1f} s wall "
+        f"({len(result.epochs)} epochs; targets >= 97 %, <= 30 s)"
+    )
 
 
 def gui_stall(epochs: int = 8) -> None:
@@ -114,15 +120,19 @@ def gui_stall(epochs: int = 8) -> None:
     loop.exec()
     timer.stop()
     gaps = sorted((b - a for a, b in itertools.pairwise(ticks)), reverse=True)
-    print(f"GUI training run ({epochs} epochs, {time.perf_counter() - started:.1f} s, "
-          f"{len(ticks)} ticks): longest event-loop stall {gaps[0] * 1000:.1f} ms "
-          f"(target <= 50), 99th percentile {gaps[len(gaps) // 100] * 1000:.1f} ms; "
-          f"waited {warm:.1f} s for the start-up warm-up")
+    print(
+        f"GUI training run ({epochs} epochs, {time.perf_counter() - started:.1f} s, "
+        f"{len(ticks)} ticks): longest event-loop stall {gaps[0] * 1000:.1f} ms "
+        f"(target <= 50), 99th percentile {gaps[len(gaps) // 100] * 1000:.1f} ms; "
+        f"waited {warm:.1f} s for the start-up warm-up"
+    )
 
 
 if __name__ == "__main__":
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, python "
-          f"{sys.version.split()[0]}")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, python "
+        f"{sys.version.split()[0]}"
+    )
     throughput()
     digits_accuracy()
     gui_stall()

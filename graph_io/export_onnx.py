@@ -82,9 +82,14 @@ def _export(module: nn.Module, args: tuple[Any, ...], opset: int, *, dynamic: bo
     with warnings.catch_warnings(), contextlib.redirect_stdout(noise):
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            module, args, buffer,  # type: ignore[arg-type]
-            input_names=names, output_names=[OUTPUT_NAME], dynamic_axes=axes,
-            opset_version=opset, dynamo=False,
+            module,
+            args,
+            buffer,  # type: ignore[arg-type]
+            input_names=names,
+            output_names=[OUTPUT_NAME],
+            dynamic_axes=axes,
+            opset_version=opset,
+            dynamo=False,
         )
     return buffer.getvalue()
 

@@ -42,10 +42,16 @@ def as_op(node: fx.Node, root: nn.Module, values: Mapping[fx.Node, Any]) -> Op:
     """The module form of ``node`` (a call_module/call_function/call_method node)."""
     from torch import fx, nn
 
-    tensors = [a for a in _flat(node.args, node.kwargs) if isinstance(a, fx.Node)
-               and _is_tensor(values.get(a))]
-    computed = [a for a in _flat(node.args, node.kwargs) if isinstance(a, fx.Node)
-                and not _is_tensor(values.get(a))]
+    tensors = [
+        a
+        for a in _flat(node.args, node.kwargs)
+        if isinstance(a, fx.Node) and _is_tensor(values.get(a))
+    ]
+    computed = [
+        a
+        for a in _flat(node.args, node.kwargs)
+        if isinstance(a, fx.Node) and not _is_tensor(values.get(a))
+    ]
     if node.op == "call_module":
         module = root.get_submodule(str(node.target))
         if computed:
@@ -82,8 +88,7 @@ def merge_chained_sums(ops: dict[fx.Node, Op]) -> None:
         inputs: list[fx.Node] = []
         for source in op.inputs:
             inner = ops.get(source)
-            if inner is not None and isinstance(inner.module, Add) and \
-                    list(source.users) == [node]:
+            if inner is not None and isinstance(inner.module, Add) and list(source.users) == [node]:
                 inputs.extend(inner.inputs)
                 del ops[source]
             else:
@@ -105,7 +110,8 @@ def describe(node: fx.Node, root: nn.Module) -> str:
     home = str(getattr(target, "__module__", None) or "")
     label = getattr(target, "__name__", str(target))
     prefix = {"torch.nn.functional": "F.", "_operator": "operator."}.get(
-        home, "torch." if home.startswith("torch") else "")
+        home, "torch." if home.startswith("torch") else ""
+    )
     return f"{prefix}{label}() at fx node '{node.name}'"
 
 
@@ -134,7 +140,8 @@ def _add(node: fx.Node, tensors: list[fx.Node]) -> nn.Module:
     alpha = node.kwargs.get("alpha", 1)
     if len(tensors) != 2 or len(node.args) != 2 or alpha != 1:
         raise UnsupportedOpError(
-            "adds a constant or a scaled tensor; Convas Add sums whole tensors")
+            "adds a constant or a scaled tensor; Convas Add sums whole tensors"
+        )
     return Add()
 
 
@@ -145,7 +152,8 @@ def _concat(node: fx.Node, values: Mapping[fx.Node, Any]) -> nn.Module:
     rank = values[node].dim()
     if not isinstance(dim, int) or (dim % rank if rank else dim) != 1:
         raise UnsupportedOpError(
-            f"joins along dimension {dim}; Convas Concat joins channels (dimension 1)")
+            f"joins along dimension {dim}; Convas Concat joins channels (dimension 1)"
+        )
     return Concat()
 
 
@@ -176,8 +184,14 @@ def _twin_module(node: fx.Node, name: str, values: Mapping[fx.Node, Any]) -> nn.
     from torch import fx, nn
 
     wanted = name.replace("_", "").lower()
-    cls = next((c for n, c in vars(nn).items() if n.lower() == wanted and isinstance(c, type)
-                and issubclass(c, nn.Module)), None)
+    cls = next(
+        (
+            c
+            for n, c in vars(nn).items()
+            if n.lower() == wanted and isinstance(c, type) and issubclass(c, nn.Module)
+        ),
+        None,
+    )
     if cls is None:
         raise UnsupportedOpError("has no Convas layer")
     function = node.target if callable(node.target) else getattr(torch, name, None)
@@ -214,7 +228,9 @@ def _normalized(function: Any, node: fx.Node, values: Mapping[fx.Node, Any]) -> 
 
     try:
         found = normalize_function(
-            function, tuple(node.args), dict(node.kwargs),
+            function,
+            tuple(node.args),
+            dict(node.kwargs),
             arg_types=tuple(kind(a) for a in node.args),
             kwarg_types={k: kind(v) for k, v in node.kwargs.items()},
             normalize_to_only_use_kwargs=True,

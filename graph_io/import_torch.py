@@ -62,7 +62,10 @@ class ImportResult:
 
 
 def import_module(
-    module: nn.Module, input_shape: Sequence[int], *, name: str | None = None,
+    module: nn.Module,
+    input_shape: Sequence[int],
+    *,
+    name: str | None = None,
     label: str | None = None,
 ) -> ImportResult:
     """The Convas graph computing what ``module`` computes on CxHxW ``input_shape``.
@@ -85,8 +88,11 @@ def import_module(
         except Exception as exc:  # tracing runs the user's forward(): report any failure
             from torch.fx.proxy import TraceError
 
-            hint = (" — forward() must not branch on tensor values or sizes"
-                    if isinstance(exc, TraceError) else "")
+            hint = (
+                " — forward() must not branch on tensor values or sizes"
+                if isinstance(exc, TraceError)
+                else ""
+            )
             raise TorchImportError(
                 f"cannot import {label!r}: torch.fx cannot trace it ({one_line(exc)}){hint}"
             ) from None
@@ -223,9 +229,7 @@ class _Importer:
         result = node.args[0]
         if not isinstance(result, fx.Node) or not self.is_tensor(result):
             kind = type(self.values.get(node, result)).__name__
-            raise self.fail(
-                f"forward() returns a {kind}; a Convas graph has one output tensor"
-            )
+            raise self.fail(f"forward() returns a {kind}; a Convas graph has one output tensor")
         return result
 
     def is_tensor(self, node: fx.Node) -> bool:
@@ -390,8 +394,9 @@ class _Importer:
             if isinstance(module, nn.Identity):
                 continue
             path = f"{prefix}.{name}" if name else prefix
-            if not any(path == c or path.startswith(c + ".") or c.startswith(path + ".")
-                       for c in covered):
+            if not any(
+                path == c or path.startswith(c + ".") or c.startswith(path + ".") for c in covered
+            ):
                 return False
         return True
 
@@ -446,7 +451,8 @@ class _Importer:
         for match in self.matches:
             target = compiled.get_submodule(match.node_id).state_dict()
             source = [
-                tensor for node in match.steps
+                tensor
+                for node in match.steps
                 for tensor in _module(self.ops[node]).state_dict().values()
             ]
             if [tuple(t.shape) for t in source] != [tuple(t.shape) for t in target.values()]:
@@ -511,7 +517,8 @@ class _Importer:
         for match in self.matches:
             want, got = values.get(match.steps[-1]), outputs.get(match.node_id)
             if (
-                not isinstance(want, torch.Tensor) or not isinstance(got, torch.Tensor)
+                not isinstance(want, torch.Tensor)
+                or not isinstance(got, torch.Tensor)
                 or want.shape != got.shape
                 or not torch.allclose(want.float(), got, atol=TOLERANCE, rtol=TOLERANCE)
             ):

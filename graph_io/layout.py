@@ -61,9 +61,7 @@ def layout_positions(
             row = max(round(target), previous + 1)
             rows[nid] = row
             previous = row
-    return {
-        nid: (depth[nid] * column_spacing, rows[nid] * row_spacing) for nid in graph.nodes
-    }
+    return {nid: (depth[nid] * column_spacing, rows[nid] * row_spacing) for nid in graph.nodes}
 
 
 def apply_layout(

@@ -66,7 +66,8 @@ class Graph:
             resolved = spec.resolve(params or {})
         except ParamError as exc:
             raise GraphError(
-                f"{type_name} '{node_id}': {exc.param}: {exc.message}", node=node_id,
+                f"{type_name} '{node_id}': {exc.param}: {exc.message}",
+                node=node_id,
                 param=exc.param,
             ) from None
         node = Node(node_id, type_name, resolved, list(inputs), pos)

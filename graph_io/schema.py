@@ -22,18 +22,21 @@ REFERENCE_END = "<!-- end of generated layer reference -->"
 
 
 def _param_schema(param: ParamSpec) -> dict[str, Any]:
-    bounds = {k: v for k, v in (("minimum", param.minimum), ("maximum", param.maximum))
-              if v is not None}
+    bounds = {
+        k: v for k, v in (("minimum", param.minimum), ("maximum", param.maximum)) if v is not None
+    }
     integer = {"type": "integer", **bounds}
     by_kind: dict[ParamKind, dict[str, Any]] = {
         ParamKind.INT: integer,
         ParamKind.FLOAT: {"type": "number", **bounds},
         ParamKind.BOOL: {"type": "boolean"},
         ParamKind.CHOICE: {"enum": list(param.choices)},
-        ParamKind.INT_PAIR: {"oneOf": [integer, {"type": "array", "items": integer,
-                                                  "minItems": 2, "maxItems": 2}]},
-        ParamKind.PADDING: {"oneOf": [{"enum": ["None", "Same", None]},
-                                      {"type": "integer", "minimum": 0}]},
+        ParamKind.INT_PAIR: {
+            "oneOf": [integer, {"type": "array", "items": integer, "minItems": 2, "maxItems": 2}]
+        },
+        ParamKind.PADDING: {
+            "oneOf": [{"enum": ["None", "Same", None]}, {"type": "integer", "minimum": 0}]
+        },
     }
     schema = by_kind[param.kind]
     return {**schema, "default": param.default, "description": param.help}
@@ -49,10 +52,15 @@ def json_schema() -> dict[str, Any]:
     node["allOf"] = [
         {
             "if": {"properties": {"type": {"const": spec.type}}},
-            "then": {"properties": {"params": {
-                "type": "object", "additionalProperties": False,
-                "properties": {p.name: _param_schema(p) for p in spec.params},
-            }}},
+            "then": {
+                "properties": {
+                    "params": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "properties": {p.name: _param_schema(p) for p in spec.params},
+                    }
+                }
+            },
         }
         for spec in nodes.all_layers()
     ]
@@ -64,13 +72,20 @@ def layer_reference() -> str:
     lines = [REFERENCE_START, ""]
     for spec in nodes.all_layers():
         lines += [f"### {spec.type}", "", spec.summary, ""]
-        inputs = ("no inputs" if spec.max_inputs == 0 else
-                  "2 or more inputs" if spec.max_inputs is None else "1 input")
+        inputs = (
+            "no inputs"
+            if spec.max_inputs == 0
+            else "2 or more inputs"
+            if spec.max_inputs is None
+            else "1 input"
+        )
         lines += [f"Category: {spec.category}; {inputs}.", ""]
         if spec.params:
             lines += ["| param | default | allowed | meaning |", "|---|---|---|---|"]
-            lines += [f"| `{p.name}` | `{p.default}` | {p.describe_allowed()} | {p.help} |"
-                      for p in spec.params]
+            lines += [
+                f"| `{p.name}` | `{p.default}` | {p.describe_allowed()} | {p.help} |"
+                for p in spec.params
+            ]
             lines.append("")
     lines += ["### training", "", "| field | default | meaning |", "|---|---|---|"]
     for name, field in TrainingConfig.model_fields.items():
@@ -82,13 +97,16 @@ def layer_reference() -> str:
         "resized to its height and width, so the Input node sets the image size; the",
         "editor and `convas train` say when it differs from the dataset's own size.",
         "Loss is cross-entropy: the last layer must output one value per class.",
-        "", REFERENCE_END]
+        "",
+        REFERENCE_END,
+    ]
     return "\n".join(lines)
 
 
 def write_docs() -> None:
-    (DOCS / "convas.schema.json").write_text(json.dumps(json_schema(), indent=2) + "\n",
-                                             encoding="utf-8")
+    (DOCS / "convas.schema.json").write_text(
+        json.dumps(json_schema(), indent=2) + "\n", encoding="utf-8"
+    )
     format_md = DOCS / "format.md"
     text = format_md.read_text(encoding="utf-8")
     head, rest = text.split(REFERENCE_START, 1)

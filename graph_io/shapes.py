@@ -143,9 +143,7 @@ def _check_wiring(node: Node, spec: LayerSpec, nodes: dict[str, Node]) -> str | 
             return "input is not connected — connect the layer before it"
         return f"needs {_describe(spec)} but has {count} — connect another branch"
     if spec.max_inputs is not None and count > spec.max_inputs:
-        return (
-            f"takes {_describe(spec)} but has {count} — join branches with Add or Concat first"
-        )
+        return f"takes {_describe(spec)} but has {count} — join branches with Add or Concat first"
     if len(set(node.inputs)) != count:
         return "is connected twice to the same node"
     return None

@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 __all__ = ["load_target", "model_names", "one_line", "parse_shape", "snake_case"]
 
 
-
 def parse_shape(text: str) -> Shape:
     """``"1x28x28"`` (or ``1,28,28``) -> ``(1, 28, 28)``; ``TorchImportError`` otherwise."""
     parts = re.split(r"\s*[x×,]\s*", text.strip().lower())
@@ -102,9 +101,7 @@ def _import_file(path: Path) -> Any:
 
 def _import_name(name: str) -> Any:
     if not all(part.isidentifier() for part in name.split(".")):
-        raise TorchImportError(
-            f"{name!r} is neither a module name nor a path to a .py file"
-        )
+        raise TorchImportError(f"{name!r} is neither a module name nor a path to a .py file")
     with _on_path(os.getcwd()):  # like `python -m`, modules beside the caller are found
         try:
             return importlib.import_module(name)
@@ -141,11 +138,16 @@ def _importable_names(module: Any) -> list[str]:
     from torch import nn
 
     return sorted(
-        name for name, value in vars(module).items()
-        if not name.startswith("_") and (
+        name
+        for name, value in vars(module).items()
+        if not name.startswith("_")
+        and (
             isinstance(value, nn.Module)
-            or (isinstance(value, type) and issubclass(value, nn.Module)
-                and value.__module__ == module.__name__)
+            or (
+                isinstance(value, type)
+                and issubclass(value, nn.Module)
+                and value.__module__ == module.__name__
+            )
             or (inspect.isfunction(value) and value.__module__ == module.__name__)
         )
     )
@@ -188,9 +190,7 @@ def _instantiate(obj: Any, label: str) -> nn.Module:
     except Exception as exc:  # the user's code: any failure is reported, not raised
         raise TorchImportError(f"{label}() failed: {one_line(exc)}") from None
     if not isinstance(made, nn.Module):
-        raise TorchImportError(
-            f"{label}() returned a {type(made).__name__}, not an nn.Module"
-        )
+        raise TorchImportError(f"{label}() returned a {type(made).__name__}, not an nn.Module")
     return made
 
 
@@ -203,4 +203,3 @@ def snake_case(name: str) -> str:
     """'ResnetMini' -> 'resnet_mini', for a graph named after the imported class."""
     spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name)
     return re.sub(r"\W+", "_", spaced).strip("_").lower()[:200] or "imported"
-

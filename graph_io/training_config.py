@@ -17,25 +17,29 @@ class TrainingConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
     dataset: str = Field(
-        "digits", min_length=1,
+        "digits",
+        min_length=1,
         description="'digits', 'shapes', or a path to an image folder, .npz or IDX file",
     )
     path: str | None = Field(None, description="file or folder for file-based datasets")
     samples: int | None = Field(
-        None, ge=1,
+        None,
+        ge=1,
         description="how many images: generated for 'shapes', a stratified subset otherwise",
     )
     epochs: int = Field(10, ge=1, le=100_000, description="passes over the training images")
     batch_size: int = Field(64, ge=1, le=1_000_000, description="images per optimizer step")
     optimizer: Literal["SGD", "Adam", "AdamW"] = Field(
-        "Adam", description="SGD (with momentum), Adam or AdamW")
+        "Adam", description="SGD (with momentum), Adam or AdamW"
+    )
     lr: float = Field(1e-3, gt=0, le=100, description="learning rate")
     momentum: float = Field(0.9, ge=0, lt=1, description="SGD momentum")
     weight_decay: float = Field(0.0, ge=0, le=1, description="L2 penalty on the weights")
     val_fraction: float = Field(0.2, ge=0, le=0.9, description="share held out for validation")
     seed: int = Field(0, description="same seed, same split, weights and metrics (on CPU)")
     device: Literal["auto", "cpu", "cuda", "mps"] = Field(
-        "auto", description="auto = cuda, then mps, then cpu")
+        "auto", description="auto = cuda, then mps, then cpu"
+    )
 
     @classmethod
     def from_section(cls, section: dict[str, object] | None) -> TrainingConfig:

@@ -57,14 +57,17 @@ def loads_graph(text: str | bytes, filename: str = "<string>") -> Graph:
         kind = "empty" if data is None else f"a {type(data).__name__}"
         raise FormatError(
             f"the file is {kind}; a graph file is a mapping starting with 'convas: 1'",
-            file=filename, line=line_of(root, ()),
+            file=filename,
+            line=line_of(root, ()),
         )
     version = data.get("convas")
     if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
         raise FormatError(
             f"written by a newer Convas (format {version}); this version reads format "
             f"{FORMAT_VERSION} — upgrade Convas",
-            file=filename, line=line_of(root, ("convas",)), field="convas",
+            file=filename,
+            line=line_of(root, ("convas",)),
+            field="convas",
         )
     try:
         document = GraphDocument.model_validate(data)
@@ -77,7 +80,9 @@ def loads_graph(text: str | bytes, filename: str = "<string>") -> Graph:
         raise FormatError(
             f"unsupported format version {document.convas}; this version reads format "
             f"{FORMAT_VERSION}",
-            file=filename, line=line_of(root, ("convas",)), field="convas",
+            file=filename,
+            line=line_of(root, ("convas",)),
+            field="convas",
         )
     return _build_graph(document, data, root, filename)
 
@@ -200,8 +205,13 @@ def _coordinate(value: float) -> int | float:
 def dumps_graph(graph: Graph) -> str:
     """The file text: stable, so saving twice gives identical bytes."""
     text = yaml.dump(
-        to_document(graph), Dumper=_Dumper, sort_keys=False, allow_unicode=True,
-        default_flow_style=False, width=100, indent=2,
+        to_document(graph),
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
+        width=100,
+        indent=2,
     )
     # A blank line between nodes makes long graphs easy to scan.
     return text.replace("\n  - id:", "\n\n  - id:").replace("nodes:\n\n", "nodes:\n", 1)

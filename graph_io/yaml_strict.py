@@ -31,19 +31,22 @@ class _StrictLoader(yaml.SafeLoader):
             event = self.peek_event()  # type: ignore[no-untyped-call]
             raise FormatError(
                 "YAML aliases (*name) are not allowed in graph files",
-                file=self.filename, line=event.start_mark.line + 1,
+                file=self.filename,
+                line=event.start_mark.line + 1,
             )
         event = self.peek_event()  # type: ignore[no-untyped-call]
         if getattr(event, "anchor", None):
             raise FormatError(
                 "YAML anchors (&name) are not allowed in graph files",
-                file=self.filename, line=event.start_mark.line + 1,
+                file=self.filename,
+                line=event.start_mark.line + 1,
             )
         self.depth += 1
         if self.depth > MAX_DEPTH:
             raise FormatError(
                 f"nesting deeper than {MAX_DEPTH} levels; graph files are flat",
-                file=self.filename, line=event.start_mark.line + 1,
+                file=self.filename,
+                line=event.start_mark.line + 1,
             )
         try:
             return super().compose_node(parent, index)
@@ -57,12 +60,14 @@ class _StrictLoader(yaml.SafeLoader):
             if not isinstance(key, str):
                 raise FormatError(
                     f"keys must be text, got {key!r}",
-                    file=self.filename, line=key_node.start_mark.line + 1,
+                    file=self.filename,
+                    line=key_node.start_mark.line + 1,
                 )
             if key in seen:
                 raise FormatError(
                     f"key {key!r} appears twice in the same mapping (first on line {seen[key]})",
-                    file=self.filename, line=key_node.start_mark.line + 1,
+                    file=self.filename,
+                    line=key_node.start_mark.line + 1,
                 )
             seen[key] = key_node.start_mark.line + 1
         return super().construct_mapping(node, deep=deep)
@@ -79,7 +84,8 @@ def decode(text: str | bytes, filename: str) -> str:
         line = text[: exc.start].count(b"\n") + 1
         raise FormatError(
             f"not UTF-8 text (byte 0x{text[exc.start]:02x}); save the file as UTF-8",
-            file=filename, line=line,
+            file=filename,
+            line=line,
         ) from None
 
 
@@ -87,7 +93,8 @@ def _bad_character(exc: yaml.reader.ReaderError, source: str, filename: str) -> 
     line = source[: exc.position].count("\n") + 1
     return FormatError(
         f"invalid character (code {exc.character}) — graph files are plain text",
-        file=filename, line=line,
+        file=filename,
+        line=line,
     )
 
 

@@ -68,8 +68,11 @@ def _from_torch(chain: Sequence[Any], shape: Shape) -> tuple[int, dict[str, Any]
     if padding is None:
         return None
     params: dict[str, Any] = {
-        "filters": conv.out_channels, "kernel": list(conv.kernel_size),
-        "stride": list(conv.stride), "padding": padding, "activation": "None",
+        "filters": conv.out_channels,
+        "kernel": list(conv.kernel_size),
+        "stride": list(conv.stride),
+        "padding": padding,
+        "activation": "None",
         "bias": conv.bias is not None,
     }
     end = start + 1
@@ -112,15 +115,30 @@ pattern the kernel learned (an edge, a corner, a stroke) is present.
 Parameters: Filters x (input channels x Kernel height x Kernel width + 1 for bias).
 """,
     params=(
-        ParamSpec("filters", ParamKind.INT, 32, "Number of learned kernels = output channels.",
-                  title="Filters", minimum=1, maximum=65536),
-        ParamSpec("kernel", ParamKind.INT_PAIR, 3, KERNEL_HELP,
-                  title="Kernel", minimum=1, maximum=1024),
-        ParamSpec("stride", ParamKind.INT_PAIR, 1, STRIDE_HELP,
-                  title="Stride", minimum=1, maximum=1024),
+        ParamSpec(
+            "filters",
+            ParamKind.INT,
+            32,
+            "Number of learned kernels = output channels.",
+            title="Filters",
+            minimum=1,
+            maximum=65536,
+        ),
+        ParamSpec(
+            "kernel", ParamKind.INT_PAIR, 3, KERNEL_HELP, title="Kernel", minimum=1, maximum=1024
+        ),
+        ParamSpec(
+            "stride", ParamKind.INT_PAIR, 1, STRIDE_HELP, title="Stride", minimum=1, maximum=1024
+        ),
         ParamSpec("padding", ParamKind.PADDING, "None", PADDING_HELP, title="Padding"),
-        ParamSpec("activation", ParamKind.CHOICE, "ReLU", ACTIVATION_HELP,
-                  title="Activation", choices=ACTIVATIONS),
+        ParamSpec(
+            "activation",
+            ParamKind.CHOICE,
+            "ReLU",
+            ACTIVATION_HELP,
+            title="Activation",
+            choices=ACTIVATIONS,
+        ),
         ParamSpec("bias", ParamKind.BOOL, True, "Learn one constant per filter.", title="Bias"),
     ),
     shape=_shape,

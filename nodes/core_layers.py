@@ -80,8 +80,11 @@ def _dense_from_torch(chain: Sequence[Any], shape: Shape) -> tuple[int, dict[str
 
     if type(chain[0]) is not nn.Linear:
         return None
-    params = {"units": chain[0].out_features, "activation": "None",
-              "bias": chain[0].bias is not None}
+    params = {
+        "units": chain[0].out_features,
+        "activation": "None",
+        "bias": chain[0].bias is not None,
+    }
     activation = activation_name(chain[1], 2) if len(chain) > 1 else None
     if activation is None:
         return 1, params
@@ -108,10 +111,23 @@ It needs a vector input: put Flatten or GlobalAvgPool2D before it.
 Parameters: Units x (inputs + 1 for bias).
 """,
     params=(
-        ParamSpec("units", ParamKind.INT, 10, "Number of outputs.",
-                  title="Units", minimum=1, maximum=1_000_000),
-        ParamSpec("activation", ParamKind.CHOICE, "None", ACTIVATION_HELP,
-                  title="Activation", choices=ACTIVATIONS),
+        ParamSpec(
+            "units",
+            ParamKind.INT,
+            10,
+            "Number of outputs.",
+            title="Units",
+            minimum=1,
+            maximum=1_000_000,
+        ),
+        ParamSpec(
+            "activation",
+            ParamKind.CHOICE,
+            "None",
+            ACTIVATION_HELP,
+            title="Activation",
+            choices=ACTIVATIONS,
+        ),
         ParamSpec("bias", ParamKind.BOOL, True, "Learn one constant per unit.", title="Bias"),
     ),
     shape=_dense_shape,
@@ -129,9 +145,7 @@ def _activation_build(params: Params, inputs: Sequence[Shape]) -> Any:
     return nn.Identity() if module is None else module
 
 
-def _activation_from_torch(
-    chain: Sequence[Any], shape: Shape
-) -> tuple[int, dict[str, Any]] | None:
+def _activation_from_torch(chain: Sequence[Any], shape: Shape) -> tuple[int, dict[str, Any]] | None:
     from nodes.torch_match import activation_name
 
     name = activation_name(chain[0], len(shape) + 1)
@@ -154,8 +168,14 @@ after another layer, e.g. Conv2D -> BatchNorm2D -> Activation(ReLU).
   channel or feature axis).
 """,
     params=(
-        ParamSpec("function", ParamKind.CHOICE, "ReLU", ACTIVATION_HELP,
-                  title="Function", choices=ACTIVATIONS),
+        ParamSpec(
+            "function",
+            ParamKind.CHOICE,
+            "ReLU",
+            ACTIVATION_HELP,
+            title="Function",
+            choices=ACTIVATIONS,
+        ),
     ),
     shape=lambda params, inputs: inputs[0],
     build=_activation_build,

@@ -59,10 +59,24 @@ evaluation it uses that running average.
 - Eps: a small number added to the variance to avoid dividing by zero.
 """,
     params=(
-        ParamSpec("momentum", ParamKind.FLOAT, 0.1, "Update rate of the running statistics.",
-                  title="Momentum", minimum=0.0, maximum=1.0),
-        ParamSpec("eps", ParamKind.FLOAT, 1e-5, "Added to the variance for stability.",
-                  title="Eps", minimum=1e-12, maximum=1.0),
+        ParamSpec(
+            "momentum",
+            ParamKind.FLOAT,
+            0.1,
+            "Update rate of the running statistics.",
+            title="Momentum",
+            minimum=0.0,
+            maximum=1.0,
+        ),
+        ParamSpec(
+            "eps",
+            ParamKind.FLOAT,
+            1e-5,
+            "Added to the variance for stability.",
+            title="Eps",
+            minimum=1e-12,
+            maximum=1.0,
+        ),
     ),
     shape=_bn_shape,
     build=_bn_build,
@@ -101,8 +115,15 @@ learns more robust features and overfits less. At evaluation time it does nothin
   large Dense layer, 0.1-0.3 after convolutions).
 """,
     params=(
-        ParamSpec("rate", ParamKind.FLOAT, 0.5, "Fraction of values set to zero in training.",
-                  title="Rate", minimum=0.0, maximum=0.999),
+        ParamSpec(
+            "rate",
+            ParamKind.FLOAT,
+            0.5,
+            "Fraction of values set to zero in training.",
+            title="Rate",
+            minimum=0.0,
+            maximum=0.999,
+        ),
     ),
     shape=_same_shape,
     build=_dropout_build,

@@ -15,10 +15,12 @@ from nodes.spec import LayerSpec, ParamKind, Params, ParamSpec, Shape
 
 def _window_params() -> tuple[ParamSpec, ...]:
     return (
-        ParamSpec("kernel", ParamKind.INT_PAIR, 2, KERNEL_HELP, title="Kernel",
-                  minimum=1, maximum=1024),
-        ParamSpec("stride", ParamKind.INT_PAIR, 2, STRIDE_HELP, title="Stride",
-                  minimum=1, maximum=1024),
+        ParamSpec(
+            "kernel", ParamKind.INT_PAIR, 2, KERNEL_HELP, title="Kernel", minimum=1, maximum=1024
+        ),
+        ParamSpec(
+            "stride", ParamKind.INT_PAIR, 2, STRIDE_HELP, title="Stride", minimum=1, maximum=1024
+        ),
         ParamSpec("padding", ParamKind.PADDING, "None", PADDING_HELP, title="Padding"),
     )
 
@@ -66,8 +68,11 @@ def _matcher(pool_cls: str, fill: float) -> Any:
         if padding is None:
             return None
         stride = pool.kernel_size if pool.stride is None else pool.stride
-        return start + 1, {"kernel": list(pair(pool.kernel_size)),
-                           "stride": list(pair(stride)), "padding": padding}
+        return start + 1, {
+            "kernel": list(pair(pool.kernel_size)),
+            "stride": list(pair(stride)),
+            "padding": padding,
+        }
 
     return from_torch
 

@@ -33,7 +33,8 @@ def settings(module: nn.Module, rank: int) -> dict[str, Any]:
     ``Softmax(dim=-1)`` on vectors equals ``Softmax(dim=1)``.
     """
     found = {
-        k: v for k, v in vars(module).items()
+        k: v
+        for k, v in vars(module).items()
         if not k.startswith("_") and k not in ("training", "inplace")
     }
     if "dim" in found:
@@ -98,8 +99,9 @@ def padding_param(
     """
     if amounts == _NO_PADDING:
         return "None"
-    same = padding_amounts({"padding": "Same", "kernel": kernel, "stride": stride},
-                           shape[1], shape[2])
+    same = padding_amounts(
+        {"padding": "Same", "kernel": kernel, "stride": stride}, shape[1], shape[2]
+    )
     uniform = len(set(amounts)) == 1
     if amounts == same and (prefer_same or not uniform):
         return "Same"
@@ -120,11 +122,15 @@ def window_padding(
     if implicit != _NO_PADDING and not getattr(window, "count_include_pad", True):
         return None  # torch would leave the padding out of the average; Convas counts it
     total: Amounts = (
-        pad[0] + implicit[0], pad[1] + implicit[1], pad[2] + implicit[2], pad[3] + implicit[3]
+        pad[0] + implicit[0],
+        pad[1] + implicit[1],
+        pad[2] + implicit[2],
+        pad[3] + implicit[3],
     )
     stride = window.stride if window.stride is not None else window.kernel_size
-    return padding_param(shape, pair(window.kernel_size), pair(stride), total,
-                         prefer_same=same or start > 0)
+    return padding_param(
+        shape, pair(window.kernel_size), pair(stride), total, prefer_same=same or start > 0
+    )
 
 
 def plain_window(module: nn.Module) -> bool:

@@ -23,8 +23,14 @@ def test_summary_json_reports_lenet_totals(capsys: pytest.CaptureFixture[str]) -
     assert data["output_shape"] == [10]
     assert data["errors"] == []
     first = data["nodes"][1]
-    assert first == {"id": "c1", "type": "Conv2D", "output_shape": [6, 28, 28], "params": 156,
-                     "macs": 117600, "error": None}
+    assert first == {
+        "id": "c1",
+        "type": "Conv2D",
+        "output_shape": [6, 28, 28],
+        "params": 156,
+        "macs": 117600,
+        "error": None,
+    }
 
 
 def test_summary_table(capsys: pytest.CaptureFixture[str]) -> None:
@@ -46,8 +52,10 @@ def test_validate_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert "valid — 9 nodes, 61,706 params, output 10" in capsys.readouterr().out
     assert main(["validate", str(broken(tmp_path))]) == 1
     out = capsys.readouterr().out
-    assert ("Conv2D 'c3': kernel 15x15 is larger than its input 14x14 — reduce Kernel or use "
-            "Padding Same [parameter: kernel]") in out
+    assert (
+        "Conv2D 'c3': kernel 15x15 is larger than its input 14x14 — reduce Kernel or use "
+        "Padding Same [parameter: kernel]"
+    ) in out
     bad = tmp_path / "bad.yaml"
     bad.write_text("convas: 1\nnodes: 3\n")
     assert main(["validate", str(bad)]) == 2
@@ -57,7 +65,8 @@ def test_validate_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str])
 
 
 def test_new_writes_a_template_and_refuses_to_overwrite(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "net.yaml"
     assert main(["new", "--template", "resnet_mini", str(out)]) == 0
     assert out.read_text() == (ROOT / "examples" / "resnet_mini.yaml").read_text()
@@ -85,20 +94,35 @@ def test_train_and_evaluate_end_to_end(tmp_path: Path, capsys: pytest.CaptureFix
 
 def test_console_script_runs(tmp_path: Path) -> None:
     script = Path(sys.executable).parent / "convas"
-    done = subprocess.run([str(script), "summary", str(LENET), "--json"], capture_output=True,
-                          text=True, check=False, cwd=tmp_path)
+    done = subprocess.run(
+        [str(script), "summary", str(LENET), "--json"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["total_params"] == 61706
-    version = subprocess.run([str(script), "--version"], capture_output=True, text=True,
-                             check=False)
+    version = subprocess.run(
+        [str(script), "--version"], capture_output=True, text=True, check=False
+    )
     assert version.stdout.startswith("convas ")
 
 
 def test_editor_without_display_falls_back_to_summary(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
-    done = subprocess.run([sys.executable, "-m", "app.launch", str(LENET)], capture_output=True,
-                          text=True, check=False, env=env, cwd=tmp_path)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "app.launch", str(LENET)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     first, rest = done.stdout.split("\n", 1)
     assert first.startswith("convas: no display available")

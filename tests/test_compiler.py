@@ -89,8 +89,12 @@ def test_class_name_is_a_python_identifier() -> None:
 
 def test_core_never_imports_qt() -> None:
     forbidden = ("PySide6", "NodeGraphQt", "pyqtgraph", "shiboken6")
-    folders = [ROOT / "nodes", ROOT / "graph_io", ROOT / "app" / "training",
-               ROOT / "app" / "commands"]
+    folders = [
+        ROOT / "nodes",
+        ROOT / "graph_io",
+        ROOT / "app" / "training",
+        ROOT / "app" / "commands",
+    ]
     files = [p for folder in folders if folder.exists() for p in folder.rglob("*.py")]
     files += [p for p in (ROOT / "app" / "cli.py",) if p.exists()]
     assert len(files) > 10

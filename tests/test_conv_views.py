@@ -23,8 +23,12 @@ from graph_io.compiler import compile_graph
 def graph(channels: int = 1, padding: str = "Same") -> Graph:
     g = Graph("probe")
     g.add_node("Input", "x", {"channels": channels, "height": 9, "width": 7})
-    g.add_node("Conv2D", "c1", {"filters": 4, "kernel": 3, "stride": 2, "padding": padding,
-                                "activation": "ReLU"}, ["x"])
+    g.add_node(
+        "Conv2D",
+        "c1",
+        {"filters": 4, "kernel": 3, "stride": 2, "padding": padding, "activation": "ReLU"},
+        ["x"],
+    )
     g.add_node("Conv2D", "c2", {"filters": 5, "kernel": [3, 1], "activation": "None"}, ["c1"])
     return g
 
@@ -36,8 +40,7 @@ def test_feature_maps_are_the_layer_output_for_the_sample() -> None:
     conv = model.get_submodule("c1")
     weight, bias = next(m for m in conv.modules() if isinstance(m, torch.nn.Conv2d)).parameters()
     # TensorFlow "Same" for 9x7, kernel 3, stride 2: one pixel before and after
-    expected = F.relu(F.conv2d(F.pad(sample.unsqueeze(0), (1, 1, 1, 1)), weight, bias,
-                               stride=2))[0]
+    expected = F.relu(F.conv2d(F.pad(sample.unsqueeze(0), (1, 1, 1, 1)), weight, bias, stride=2))[0]
     assert maps.shape == (4, 5, 4)
     assert torch.allclose(maps, expected, atol=1e-6)
     images = feature_map_images(maps)
@@ -51,8 +54,7 @@ def test_kernel_tiles_show_every_filter_with_zero_as_grey() -> None:
     tiles = kernel_tiles(model, "c1")
     assert len(tiles) == 4
     assert tiles[0].image.shape == (3, 3)
-    conv = next(m for m in model.get_submodule("c1").modules()
-                if isinstance(m, torch.nn.Conv2d))
+    conv = next(m for m in model.get_submodule("c1").modules() if isinstance(m, torch.nn.Conv2d))
     with torch.no_grad():
         conv.weight.zero_()
         conv.weight[0, 0, 1, 1] = 2.0

@@ -20,8 +20,22 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_two_process_run_ends_with_identical_weights(tmp_path: Path) -> None:
     example = ROOT / "examples" / "digits_cnn.yaml"
     out = tmp_path / "run"
-    command = [sys.executable, "-m", "app.cli", "train", str(example), "--nproc", "2",
-               "--epochs", "1", "--device", "cpu", "--out", str(out), "--quiet"]
+    command = [
+        sys.executable,
+        "-m",
+        "app.cli",
+        "train",
+        str(example),
+        "--nproc",
+        "2",
+        "--epochs",
+        "1",
+        "--device",
+        "cpu",
+        "--out",
+        str(out),
+        "--quiet",
+    ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "2 ranks: weights identical" in done.stdout

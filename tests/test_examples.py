@@ -16,7 +16,12 @@ EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "examples").glob("*.yam
 
 def test_all_required_examples_exist() -> None:
     assert {p.stem for p in EXAMPLES} >= {
-        "lenet5", "mnist_cnn", "digits_cnn", "small_vgg", "resnet_mini"}
+        "lenet5",
+        "mnist_cnn",
+        "digits_cnn",
+        "small_vgg",
+        "resnet_mini",
+    }
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)

@@ -50,8 +50,9 @@ def test_python_export_matches_compiled_model(path: Path, tmp_path: Path) -> Non
     with torch.inference_mode():
         assert (exported(x) - reference(x)).abs().max().item() <= 1e-6
     ruff = Path(sys.executable).parent / "ruff"
-    lint = subprocess.run([str(ruff), "check", "--isolated", str(file)], capture_output=True,
-                          text=True, check=False)
+    lint = subprocess.run(
+        [str(ruff), "check", "--isolated", str(file)], capture_output=True, text=True, check=False
+    )
     assert lint.returncode == 0, lint.stdout
 
 
@@ -62,10 +63,13 @@ def test_exported_script_runs_standalone_with_weights(tmp_path: Path) -> None:
     weights = tmp_path / "trained.safetensors"
     save_weights(model.state_dict(), weights)
     out = tmp_path / "lenet.py"
-    assert main(["export", str(graph_file), "--to", "py", "-o", str(out), "--weights",
-                 str(weights)]) == 0
-    done = subprocess.run([sys.executable, str(out)], capture_output=True, text=True,
-                          check=False, cwd=tmp_path)
+    assert (
+        main(["export", str(graph_file), "--to", "py", "-o", str(out), "--weights", str(weights)])
+        == 0
+    )
+    done = subprocess.run(
+        [sys.executable, str(out)], capture_output=True, text=True, check=False, cwd=tmp_path
+    )
     assert done.returncode == 0, done.stderr
     assert "torch.Size([2, 10])" in done.stdout
     loaded = import_file(out).load_model()
@@ -77,8 +81,9 @@ def test_exported_script_runs_standalone_with_weights(tmp_path: Path) -> None:
 
 def test_export_refuses_invalid_graph(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text((ROOT / "examples" / "lenet5.yaml").read_text().replace(
-        "inputs: [flatten]", "inputs: [s4]"))
+    bad.write_text(
+        (ROOT / "examples" / "lenet5.yaml").read_text().replace("inputs: [flatten]", "inputs: [s4]")
+    )
     assert main(["export", str(bad), "--to", "py", "-o", str(tmp_path / "x.py")]) == 1
     assert "Dense 'f5': needs a vector" in capsys.readouterr().err
 

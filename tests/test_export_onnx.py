@@ -59,16 +59,19 @@ def test_onnxruntime_matches_torch_at_any_batch_size(path: Path, tmp_path: Path)
         assert abs(got - expected).max() <= 1e-4
 
 
-def test_cli_exports_onnx_with_trained_weights(tmp_path: Path,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_exports_onnx_with_trained_weights(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     graph_file = ROOT / "examples" / "resnet_mini.yaml"
     graph = load_graph(graph_file)
     trained = compile_graph(graph, seed=11).eval()
     weights = tmp_path / "w.safetensors"
     save_weights(trained.state_dict(), weights)
     out = tmp_path / "resnet.onnx"
-    assert main(["export", str(graph_file), "--to", "onnx", "-o", str(out),
-                 "--weights", str(weights)]) == 0
+    assert (
+        main(["export", str(graph_file), "--to", "onnx", "-o", str(out), "--weights", str(weights)])
+        == 0
+    )
     assert capsys.readouterr().out.strip() == f"wrote {out}"
     x = torch.randn(2, *input_shape(graph))
     with torch.inference_mode():
@@ -84,12 +87,21 @@ def _same(params: Params, inputs: Sequence[Shape]) -> Shape:
     return inputs[0]
 
 
-LGAMMA = LayerSpec(type="LogGamma", title="LogGamma", category="Core", summary="test only",
-                   doc="test only", params=(), shape=_same, build=lambda p, i: LogGamma())
+LGAMMA = LayerSpec(
+    type="LogGamma",
+    title="LogGamma",
+    category="Core",
+    summary="test only",
+    doc="test only",
+    params=(),
+    shape=_same,
+    build=lambda p, i: LogGamma(),
+)
 
 
-def test_layers_onnx_cannot_express_are_named(tmp_path: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_layers_onnx_cannot_express_are_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setitem(nodes.registry._REGISTRY, "LogGamma", LGAMMA)
     graph = Graph(name="odd")
     graph.add_node("Input", "input", {"channels": 1, "height": 4, "width": 4})
@@ -105,11 +117,14 @@ def test_layers_onnx_cannot_express_are_named(tmp_path: Path,
     assert not (tmp_path / "odd.onnx").exists()
 
 
-def test_missing_onnx_extra_is_explained(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_onnx_extra_is_explained(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setitem(sys.modules, "onnx", None)  # what a missing package looks like
     out = tmp_path / "m.onnx"
-    assert main(["export", str(ROOT / "examples" / "lenet5.yaml"), "--to", "onnx",
-                 "-o", str(out)]) == 1
+    assert (
+        main(["export", str(ROOT / "examples" / "lenet5.yaml"), "--to", "onnx", "-o", str(out)])
+        == 1
+    )
     assert "pip install 'convas[onnx]'" in capsys.readouterr().err
     assert not out.exists()

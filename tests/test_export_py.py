@@ -28,8 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
 RUFF = Path(sys.executable).parent / "ruff"
 # The project's own rule set, so generated code meets the bar of hand-written code.
-RUFF_ARGS = ["--isolated", "--line-length", "100", "--select",
-             "E,W,F,I,B,UP,SIM,RUF,N,C4,PIE,RET"]
+RUFF_ARGS = ["--isolated", "--line-length", "100", "--select", "E,W,F,I,B,UP,SIM,RUF,N,C4,PIE,RET"]
 
 
 def import_file(path: Path) -> ModuleType:
@@ -62,8 +61,9 @@ def assert_same_outputs(graph: Graph, exported: nn.Module, reference: nn.Module)
 
 
 def ruff_problems(file: Path) -> str:
-    done = subprocess.run([str(RUFF), "check", *RUFF_ARGS, str(file)], capture_output=True,
-                          text=True, check=False)
+    done = subprocess.run(
+        [str(RUFF), "check", *RUFF_ARGS, str(file)], capture_output=True, text=True, check=False
+    )
     return "" if done.returncode == 0 else done.stdout + done.stderr
 
 
@@ -89,8 +89,9 @@ def test_branches_read_as_python_and_the_script_runs(tmp_path: Path) -> None:
     assert "pad=nn.ConstantPad2d((0, 1, 0, 1), 0.0)," in source  # Same with stride 2
     file = tmp_path / "resnet.py"
     file.write_text(source)
-    done = subprocess.run([sys.executable, str(file)], capture_output=True, text=True,
-                          check=False, cwd=tmp_path)
+    done = subprocess.run(
+        [sys.executable, str(file)], capture_output=True, text=True, check=False, cwd=tmp_path
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "torch.Size([2, 4])"
 
@@ -99,12 +100,18 @@ def colliding_graph() -> Graph:
     """Ids equal to names the generated code uses, with a branch, Concat and -inf pads."""
     graph = Graph(name="collide")
     graph.add_node("Input", "x", {"channels": 3, "height": 9, "width": 9})
-    graph.add_node("Conv2D", "OrderedDict", {"filters": 4, "kernel": [3, 1],
-                                             "padding": "Same"}, ["x"])
-    graph.add_node("MaxPool2D", "Path", {"kernel": 3, "stride": 2, "padding": "Same"},
-                   ["OrderedDict"])
-    graph.add_node("Conv2D", "load_file", {"filters": 2, "kernel": 1, "stride": 2,
-                                           "activation": "LeakyReLU"}, ["x"])
+    graph.add_node(
+        "Conv2D", "OrderedDict", {"filters": 4, "kernel": [3, 1], "padding": "Same"}, ["x"]
+    )
+    graph.add_node(
+        "MaxPool2D", "Path", {"kernel": 3, "stride": 2, "padding": "Same"}, ["OrderedDict"]
+    )
+    graph.add_node(
+        "Conv2D",
+        "load_file",
+        {"filters": 2, "kernel": 1, "stride": 2, "activation": "LeakyReLU"},
+        ["x"],
+    )
     graph.add_node("Concat", "model", inputs=["Path", "load_file"])
     graph.add_node("Conv2D", "sample", {"filters": 6, "kernel": 1}, ["model"])
     graph.add_node("Add", "print", inputs=["sample", "model"])
@@ -124,8 +131,9 @@ def test_ids_that_shadow_generated_names_still_work(tmp_path: Path) -> None:
     assert 'float("-inf")' in source
     assert "        model = torch.cat([path, load_file], dim=1)\n" in source
     assert ruff_problems(file) == ""
-    done = subprocess.run([sys.executable, str(file)], capture_output=True, text=True,
-                          check=False, cwd=ROOT)  # the weights are found from the file
+    done = subprocess.run(
+        [sys.executable, str(file)], capture_output=True, text=True, check=False, cwd=ROOT
+    )  # the weights are found from the file
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "torch.Size([2, 3])"
     loaded = import_file(file).load_model()
@@ -139,8 +147,9 @@ def test_a_variable_that_would_hide_torch_is_renamed(tmp_path: Path) -> None:
     graph.add_node("Input", "input", {"channels": 1, "height": 4, "width": 4})
     graph.add_node("Flatten", "flat", inputs=["input"])
     graph.add_node("Dense", "a", {"units": 2}, ["flat"])
-    graph.nodes["torch"] = Node("torch", "Dense", nodes.get("Dense").resolve({"units": 2}),
-                                ["flat"])
+    graph.nodes["torch"] = Node(
+        "torch", "Dense", nodes.get("Dense").resolve({"units": 2}), ["flat"]
+    )
     graph.add_node("Concat", "out", inputs=["a", "torch"])
     file = tmp_path / "g.py"
     exported = exported_model(graph, file)
@@ -150,27 +159,36 @@ def test_a_variable_that_would_hide_torch_is_renamed(tmp_path: Path) -> None:
     assert_same_outputs(graph, exported, compile_graph(graph, seed=0))
 
 
-layer_params = st.fixed_dictionaries({
-    "filters": st.integers(1, 5),
-    "kernel": st.one_of(st.integers(1, 4), st.lists(st.integers(1, 4), min_size=2, max_size=2)),
-    "stride": st.one_of(st.integers(1, 3), st.lists(st.integers(1, 3), min_size=2, max_size=2)),
-    "padding": st.sampled_from(["None", "Same", 0, 1, 2]),
-    "activation": st.sampled_from(["None", "ReLU", "GELU", "Softmax", "ELU", "Sigmoid"]),
-    "bias": st.booleans(),
-})
+layer_params = st.fixed_dictionaries(
+    {
+        "filters": st.integers(1, 5),
+        "kernel": st.one_of(st.integers(1, 4), st.lists(st.integers(1, 4), min_size=2, max_size=2)),
+        "stride": st.one_of(st.integers(1, 3), st.lists(st.integers(1, 3), min_size=2, max_size=2)),
+        "padding": st.sampled_from(["None", "Same", 0, 1, 2]),
+        "activation": st.sampled_from(["None", "ReLU", "GELU", "Softmax", "ELU", "Sigmoid"]),
+        "bias": st.booleans(),
+    }
+)
 
 
 @settings(deadline=None, max_examples=12)
-@given(conv=layer_params, pool=st.sampled_from(["MaxPool2D", "AvgPool2D"]),
-       pool_padding=st.sampled_from(["None", "Same", 1]), size=st.integers(5, 11))
+@given(
+    conv=layer_params,
+    pool=st.sampled_from(["MaxPool2D", "AvgPool2D"]),
+    pool_padding=st.sampled_from(["None", "Same", 1]),
+    size=st.integers(5, 11),
+)
 def test_any_convolution_settings_export_faithfully(
-        tmp_path_factory: pytest.TempPathFactory, conv: dict[str, object], pool: str,
-        pool_padding: str, size: int) -> None:
+    tmp_path_factory: pytest.TempPathFactory,
+    conv: dict[str, object],
+    pool: str,
+    pool_padding: str,
+    size: int,
+) -> None:
     graph = Graph(name="prop")
     graph.add_node("Input", "input", {"channels": 2, "height": size, "width": size + 1})
     graph.add_node("Conv2D", "conv", conv, ["input"])
-    graph.add_node(pool, "pool", {"kernel": 2, "stride": [1, 2], "padding": pool_padding},
-                   ["conv"])
+    graph.add_node(pool, "pool", {"kernel": 2, "stride": [1, 2], "padding": pool_padding}, ["conv"])
     graph.add_node("BatchNorm2D", "bn", {"momentum": 0.3, "eps": 1e-3}, ["pool"])
     graph.add_node("Flatten", "flat", inputs=["bn"])
     graph.add_node("Dropout", "drop", {"rate": 0.25}, ["flat"])
@@ -217,8 +235,9 @@ def test_module_code_keeps_tuples_whose_meaning_differs_from_a_number() -> None:
         )
 
 
-def test_cli_writes_code_and_weights_side_by_side(tmp_path: Path,
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_writes_code_and_weights_side_by_side(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     graph_file = ROOT / "examples" / "lenet5.yaml"
     graph = load_graph(graph_file)
     trained = compile_graph(graph, seed=9)
@@ -227,8 +246,10 @@ def test_cli_writes_code_and_weights_side_by_side(tmp_path: Path,
     save_weights(trained.state_dict(), weights)
     out = tmp_path / "export" / "lenet.py"
     out.parent.mkdir()
-    assert main(["export", str(graph_file), "--to", "py", "-o", str(out),
-                 "--weights", str(weights)]) == 0
+    assert (
+        main(["export", str(graph_file), "--to", "py", "-o", str(out), "--weights", str(weights)])
+        == 0
+    )
     assert capsys.readouterr().out.strip() == f"wrote {out} and {out.with_suffix('.safetensors')}"
     loaded = import_file(out).load_model()
     x = input_batch(graph)
@@ -241,8 +262,9 @@ def test_cli_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert main(["export", str(tmp_path / "missing.yaml"), "--to", "py", "-o", out]) == 2
     assert "missing.yaml: file not found" in capsys.readouterr().err
     bad = tmp_path / "bad.yaml"
-    bad.write_text((ROOT / "examples" / "lenet5.yaml").read_text().replace(
-        "inputs: [flatten]", "inputs: [s4]"))
+    bad.write_text(
+        (ROOT / "examples" / "lenet5.yaml").read_text().replace("inputs: [flatten]", "inputs: [s4]")
+    )
     assert main(["export", str(bad), "--to", "py", "-o", out]) == 1
     err = capsys.readouterr().err
     assert "the graph is invalid" in err

@@ -26,8 +26,11 @@ def window(qtbot: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> MainW
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     win = MainWindow()
     qtbot.addWidget(win)
-    monkeypatch.setattr(QtWidgets.QMessageBox, "question",
-                        lambda *a, **k: QtWidgets.QMessageBox.StandardButton.Discard)
+    monkeypatch.setattr(
+        QtWidgets.QMessageBox,
+        "question",
+        lambda *a, **k: QtWidgets.QMessageBox.StandardButton.Discard,
+    )
     return win
 
 
@@ -61,9 +64,15 @@ def test_building_lenet_on_the_canvas_shows_every_shape(window: MainWindow) -> N
     build_lenet(window)
     faces = {n: window.canvas.face_text(n) for n in window.graph.nodes}
     assert faces == {
-        "input": "1×32×32", "c1": "6×28×28  ·  156 params", "s2": "6×14×14",
-        "c3": "16×10×10  ·  2.4k params", "s4": "16×5×5", "flatten": "400",
-        "f5": "120  ·  48.1k params", "f6": "84  ·  10.2k params", "output": "10  ·  850 params",
+        "input": "1×32×32",
+        "c1": "6×28×28  ·  156 params",
+        "s2": "6×14×14",
+        "c3": "16×10×10  ·  2.4k params",
+        "s4": "16×5×5",
+        "flatten": "400",
+        "f5": "120  ·  48.1k params",
+        "f6": "84  ·  10.2k params",
+        "output": "10  ·  850 params",
     }
     assert "61.7k params" in window.statusBar().currentMessage()
     settle()
@@ -95,8 +104,10 @@ def test_shape_error_turns_node_red_and_undo_restores(window: MainWindow) -> Non
     assert kernel.square.isChecked()
     kernel.height_spin.setValue(20)
     tip = window.canvas.face_tooltip("c3")
-    assert tip == ("Conv2D 'c3': kernel 20x20 is larger than its input 14x14 — reduce Kernel "
-                   "or use Padding Same")
+    assert tip == (
+        "Conv2D 'c3': kernel 20x20 is larger than its input 14x14 — reduce Kernel "
+        "or use Padding Same"
+    )
     assert window.canvas.node("c3").color()[0] > 150  # red
     assert window.canvas.face_text("f5") == "?"
     settle()
@@ -131,7 +142,10 @@ def test_padding_is_chosen_from_none_same_or_explicit(window: MainWindow) -> Non
     padding = window.params.editors["padding"]
     assert isinstance(padding, PaddingEditor)
     assert [padding.combo.itemText(i) for i in range(padding.combo.count())] == [
-        "None", "Same", "Explicit"]
+        "None",
+        "Same",
+        "Explicit",
+    ]
     assert not padding.spin.isEnabled()
     padding.combo.setCurrentText("Same")
     assert window.canvas.face_text("c1") == "6×32×32  ·  156 params"
@@ -164,8 +178,7 @@ def test_add_takes_several_inputs_in_order(window: MainWindow) -> None:
     add = c.add_layer("Add", (200, 500), node_id="sum")
     c.connect_nodes(c.node("s2"), add)
     c.connect_nodes(act, add)
-    assert c.node("sum").get_input("in").view.toolTip() == (
-        "2 tensors, in order: 6×14×14, 6×14×14")
+    assert c.node("sum").get_input("in").view.toolTip() == ("2 tensors, in order: 6×14×14, 6×14×14")
 
 
 def test_save_writes_the_expected_yaml(window: MainWindow, tmp_path: Path) -> None:
@@ -182,23 +195,27 @@ def test_save_writes_the_expected_yaml(window: MainWindow, tmp_path: Path) -> No
     build.deleteLater()
 
 
-def test_malformed_file_shows_dialog_and_keeps_graph(window: MainWindow, tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_malformed_file_shows_dialog_and_keeps_graph(
+    window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     window.open_file(LENET, ask=False)
     before = dumps_graph(window.canvas.to_graph())
     shown: list[str] = []
-    monkeypatch.setattr(QtWidgets.QMessageBox, "critical",
-                        lambda _parent, _title, text: shown.append(text))
+    monkeypatch.setattr(
+        QtWidgets.QMessageBox, "critical", lambda _parent, _title, text: shown.append(text)
+    )
     bad = tmp_path / "bad.yaml"
     bad.write_text("convas: 1\nnodes:\n  - id: c1\n    type: Conv2D\n    params: {filters: -4}\n")
     assert not window.open_file(bad, ask=False)
-    assert shown == [f"{bad}:5: nodes[0].params.filters: must be an integer between 1 and "
-                     "65536, got -4"]
+    assert shown == [
+        f"{bad}:5: nodes[0].params.filters: must be an integer between 1 and 65536, got -4"
+    ]
     assert dumps_graph(window.canvas.to_graph()) == before
 
 
-def test_unsaved_changes_prompt_on_close(window: MainWindow,
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unsaved_changes_prompt_on_close(
+    window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
     window.open_file(LENET, ask=False)
     window.canvas.set_param("c1", "filters", 7)
     asked: list[str] = []
@@ -267,23 +284,29 @@ def test_read_only_lock_blocks_panel_edits(window: MainWindow) -> None:
     assert window.graph.nodes["c1"].params["filters"] == 6
 
 
-def test_dragging_a_layer_from_the_palette_creates_it_where_dropped(
-        window: MainWindow) -> None:
+def test_dragging_a_layer_from_the_palette_creates_it_where_dropped(window: MainWindow) -> None:
     from PySide6 import QtCore, QtGui
 
     window.show()
     tree = window.layers.tree
-    item = next(tree.topLevelItem(g).child(c) for g in range(tree.topLevelItemCount())
-                for c in range(tree.topLevelItem(g).childCount())
-                if tree.topLevelItem(g).child(c).text(0) == "MaxPool2D")
+    item = next(
+        tree.topLevelItem(g).child(c)
+        for g in range(tree.topLevelItemCount())
+        for c in range(tree.topLevelItem(g).childCount())
+        if tree.topLevelItem(g).child(c).text(0) == "MaxPool2D"
+    )
     mime = tree.mimeData([item])
     viewport = window.viewer.viewport()
     target = QtCore.QPointF(viewport.width() / 2, viewport.height() / 2)
     for kind in (QtCore.QEvent.Type.DragEnter, QtCore.QEvent.Type.Drop):
         cls = QtGui.QDragEnterEvent if kind is QtCore.QEvent.Type.DragEnter else QtGui.QDropEvent
-        event = cls(target.toPoint() if cls is QtGui.QDragEnterEvent else target,
-                    QtCore.Qt.DropAction.CopyAction, mime,
-                    QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.KeyboardModifier.NoModifier)
+        event = cls(
+            target.toPoint() if cls is QtGui.QDragEnterEvent else target,
+            QtCore.Qt.DropAction.CopyAction,
+            mime,
+            QtCore.Qt.MouseButton.LeftButton,
+            QtCore.Qt.KeyboardModifier.NoModifier,
+        )
         QtWidgets.QApplication.sendEvent(viewport, event)
     settle()
     assert "maxpool2d_1" in window.graph.nodes
@@ -296,7 +319,8 @@ def test_dragging_a_layer_from_the_palette_creates_it_where_dropped(
 
 
 def test_double_click_on_empty_canvas_searches_and_creates_there(
-        window: MainWindow, qtbot: Any) -> None:
+    window: MainWindow, qtbot: Any
+) -> None:
     from PySide6 import QtCore
 
     window.show()
@@ -341,8 +365,7 @@ def test_edges_tell_the_tensor_shape_they_carry(window: MainWindow) -> None:
     assert port.toolTip() == "tensor 8×28×28"
 
 
-def test_auto_layout_puts_branches_in_lanes_and_undoes_in_one_step(
-        window: MainWindow) -> None:
+def test_auto_layout_puts_branches_in_lanes_and_undoes_in_one_step(window: MainWindow) -> None:
     window.open_file(ROOT / "examples" / "resnet_mini.yaml", ask=False)
     for node_id in window.graph.nodes:  # scramble
         window.canvas.node(node_id).set_pos(0, 0)
@@ -359,7 +382,8 @@ def test_auto_layout_puts_branches_in_lanes_and_undoes_in_one_step(
 
 
 def test_importing_a_torch_model_opens_it_as_a_new_graph_with_its_weights(
-        window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     source = tmp_path / "models.py"
     source.write_text(
         "import torch\n"
@@ -372,11 +396,17 @@ def test_importing_a_torch_model_opens_it_as_a_new_graph_with_its_weights(
         "    def forward(self, x):\n"
         "        x = torch.max_pool2d(torch.relu(self.conv(x)), 2)\n"
         "        return self.head(torch.flatten(x, 1))\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     window.open_file(LENET, ask=False)
     assert window.import_torch(source, "TinyNet", "1x8x8")
     assert [n.type for n in window.graph.nodes.values()] == [
-        "Input", "Conv2D", "MaxPool2D", "Flatten", "Dense"]
+        "Input",
+        "Conv2D",
+        "MaxPool2D",
+        "Flatten",
+        "Dense",
+    ]
     assert window.canvas.face_text("head") == "3  ·  195 params"
     assert window.path is None
     assert window.dirty
@@ -388,8 +418,9 @@ def test_importing_a_torch_model_opens_it_as_a_new_graph_with_its_weights(
     QtWidgets.QApplication.processEvents()
     assert window.conv_view.title.text().endswith("weights imported from TinyNet")
     errors: list[str] = []
-    monkeypatch.setattr(QtWidgets.QMessageBox, "critical",
-                        lambda _parent, _title, text: errors.append(text))
+    monkeypatch.setattr(
+        QtWidgets.QMessageBox, "critical", lambda _parent, _title, text: errors.append(text)
+    )
     before = dumps_graph(window.graph)
     assert not window.import_torch(source, "TinyNet", "3x8x8")  # wrong channel count
     assert "expected input[2, 3, 8, 8] to have 1 channels" in errors[-1]
@@ -399,8 +430,7 @@ def test_importing_a_torch_model_opens_it_as_a_new_graph_with_its_weights(
     assert dumps_graph(window.graph) == before  # a failed import changes nothing
 
 
-def test_a_cycle_drawn_on_the_canvas_is_taken_back_for_good(
-        window: MainWindow, qtbot: Any) -> None:
+def test_a_cycle_drawn_on_the_canvas_is_taken_back_for_good(window: MainWindow, qtbot: Any) -> None:
     window.open_file(LENET, ask=False)
     c = window.canvas
     stack = c.graph.undo_stack()
@@ -415,8 +445,7 @@ def test_a_cycle_drawn_on_the_canvas_is_taken_back_for_good(
     assert not stack.canRedo()  # Redo cannot bring the cycle back
 
 
-def test_port_tooltips_follow_upstream_changes_the_face_does_not_show(
-        window: MainWindow) -> None:
+def test_port_tooltips_follow_upstream_changes_the_face_does_not_show(window: MainWindow) -> None:
     window.open_file(ROOT / "examples" / "resnet_mini.yaml", ask=False)
     c = window.canvas
     gap = next(n for n in window.graph.nodes.values() if n.type == "GlobalAvgPool2D")

@@ -24,8 +24,11 @@ pytestmark = pytest.mark.gui
 @pytest.fixture
 def window(qtbot: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> MainWindow:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setattr(QtWidgets.QMessageBox, "question",
-                        lambda *a, **k: QtWidgets.QMessageBox.StandardButton.Discard)
+    monkeypatch.setattr(
+        QtWidgets.QMessageBox,
+        "question",
+        lambda *a, **k: QtWidgets.QMessageBox.StandardButton.Discard,
+    )
     win = MainWindow()
     qtbot.addWidget(win)
     win.show()
@@ -40,13 +43,15 @@ def click(button: QtWidgets.QAbstractButton) -> None:
 
 def start_and_wait_for_the_end(panel: Any, qtbot: Any) -> None:
     """Press Start and return once the run is over, however it ended."""
-    with qtbot.waitSignal(panel.running_changed, timeout=60_000,
-                          check_params_cb=lambda running: not running):
+    with qtbot.waitSignal(
+        panel.running_changed, timeout=60_000, check_params_cb=lambda running: not running
+    ):
         click(panel.start_button)
 
 
 def test_form_is_prefilled_from_the_yaml_and_edits_are_saved(
-        window: MainWindow, tmp_path: Path) -> None:
+    window: MainWindow, tmp_path: Path
+) -> None:
     window.open_file(DIGITS, ask=False)
     form = window.training.form
     assert form.raw_values()["epochs"] == 15
@@ -83,7 +88,8 @@ def test_input_mismatch_is_explained_and_fixed_in_one_click(window: MainWindow) 
 
 
 def test_a_run_shows_progress_and_curves_and_stops_within_a_batch(
-        window: MainWindow, qtbot: Any) -> None:
+    window: MainWindow, qtbot: Any
+) -> None:
     window.open_file(DIGITS, ask=False)
     panel = window.training
     panel.form.set_value("epochs", 500)
@@ -93,8 +99,9 @@ def test_a_run_shows_progress_and_curves_and_stops_within_a_batch(
     assert not panel.start_button.isEnabled()
     assert window.canvas.read_only
     assert not window.params.isEnabled()
-    qtbot.waitUntil(lambda: panel.progress.value() > 0 and panel.curves.points("val_acc") >= 1,
-                    timeout=60_000)
+    qtbot.waitUntil(
+        lambda: panel.progress.value() > 0 and panel.curves.points("val_acc") >= 1, timeout=60_000
+    )
     assert panel.curves.points("train_loss") > 1
     assert "epoch" in panel.status.text()
     assert "loss" in panel.status.text()
@@ -111,7 +118,8 @@ def test_a_run_shows_progress_and_curves_and_stops_within_a_batch(
 
 
 def test_finished_run_shows_confusion_matrix_and_mistakes_first(
-        window: MainWindow, qtbot: Any) -> None:
+    window: MainWindow, qtbot: Any
+) -> None:
     window.open_file(DIGITS, ask=False)
     panel = window.training
     panel.form.set_value("epochs", 1)
@@ -127,12 +135,11 @@ def test_finished_run_shows_confusion_matrix_and_mistakes_first(
     assert f"{evaluation.accuracy:.1%}" in window.results.headline.text()
     captions = window.results.samples.captions()
     wrong = [c for c in captions if c.split("→")[0] != c.split("→")[1]]
-    assert captions[:len(wrong)] == wrong  # misclassified first
+    assert captions[: len(wrong)] == wrong  # misclassified first
     assert window.results_dock.isVisible()
 
 
-def test_kernels_and_feature_maps_before_and_after_training(
-        window: MainWindow, qtbot: Any) -> None:
+def test_kernels_and_feature_maps_before_and_after_training(window: MainWindow, qtbot: Any) -> None:
     window.open_file(DIGITS, ask=False)
     window.kernels_dock.show()
     window.kernels_dock.raise_()
@@ -170,7 +177,8 @@ def test_a_run_that_cannot_start_explains_why(window: MainWindow, qtbot: Any) ->
 
 
 def test_trained_weights_are_saved_and_go_with_exports(
-        window: MainWindow, qtbot: Any, tmp_path: Path) -> None:
+    window: MainWindow, qtbot: Any, tmp_path: Path
+) -> None:
     import importlib.util
 
     import torch
@@ -209,7 +217,8 @@ def test_trained_weights_are_saved_and_go_with_exports(
 
 
 def test_a_relative_image_folder_is_checked_against_the_input(
-        window: MainWindow, tmp_path: Path) -> None:
+    window: MainWindow, tmp_path: Path
+) -> None:
     from PIL import Image
 
     from graph_io.yaml_io import save_graph

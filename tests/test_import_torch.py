@@ -107,7 +107,8 @@ def test_example_round_trips_through_exported_code(example: Path, tmp_path: Path
 
 
 def test_cli_imports_exported_class_with_weights(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     graph = load_graph(ROOT / "examples" / "resnet_mini.yaml")
     source = tmp_path / "resnet.py"
     source.write_text(export_code(graph), encoding="utf-8")
@@ -115,8 +116,21 @@ def test_cli_imports_exported_class_with_weights(
     target = f"{source}:{class_name(graph.name)}"
 
     torch.manual_seed(11)  # the command creates ResnetMini() with the global generator
-    assert main(["import-torch", target, "--input", "1x28x28", "-o", str(out),
-                 "--weights-out", str(weights)]) == 0
+    assert (
+        main(
+            [
+                "import-torch",
+                target,
+                "--input",
+                "1x28x28",
+                "-o",
+                str(out),
+                "--weights-out",
+                str(weights),
+            ]
+        )
+        == 0
+    )
     assert f"wrote {out} and {weights}: 22 nodes" in capsys.readouterr().out
 
     imported = load_graph(out)
@@ -129,8 +143,10 @@ def test_cli_imports_exported_class_with_weights(
     batch = torch.randn(3, 1, 28, 28)
     assert float((outputs(model, batch) - outputs(reference, batch)).abs().max()) <= 1e-5
 
-    assert main(["import-torch", target, "--input", "1x28x28", "-o", str(out),
-                 "--name", "my net"]) == 0
+    assert (
+        main(["import-torch", target, "--input", "1x28x28", "-o", str(out), "--name", "my net"])
+        == 0
+    )
     assert load_graph(out).name == "my net"
 
 
@@ -186,8 +202,14 @@ def test_functional_model_imports() -> None:
         ("dropout_1", "Dropout", ["fc1"]),
         ("fc2", "Dense", ["dropout_1"]),
     ]
-    assert graph.nodes["conv1"].params == {"filters": 8, "kernel": 3, "stride": 1,
-                                           "padding": 1, "activation": "ReLU", "bias": True}
+    assert graph.nodes["conv1"].params == {
+        "filters": 8,
+        "kernel": 3,
+        "stride": 1,
+        "padding": 1,
+        "activation": "ReLU",
+        "bias": True,
+    }
     assert graph.nodes["conv2"].params["bias"] is False
     assert graph.nodes["fc1"].params["activation"] == "ReLU"
     assert graph.nodes["dropout_1"].params == {"rate": 0.25}
@@ -211,8 +233,9 @@ class Block(nn.Module):
         self.relu = nn.ReLU(inplace=True)
         self.conv2 = nn.Conv2d(width, width, 3, 1, 1, bias=False)
         self.bn2 = nn.BatchNorm2d(width)
-        self.downsample = nn.Sequential(nn.Conv2d(channels, width, 1, stride, bias=False),
-                                        nn.BatchNorm2d(width))
+        self.downsample = nn.Sequential(
+            nn.Conv2d(channels, width, 1, stride, bias=False), nn.BatchNorm2d(width)
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.relu(self.bn1(self.conv1(x)))
@@ -277,14 +300,21 @@ class Doubled(nn.Module):
         return torch.cat([x, x], dim=1)
 
 
-@pytest.mark.parametrize(("model", "message"), [
-    (TwoInputs(), "forward() takes 2 inputs (x, y); a Convas graph has one"),
-    (Pair(), "forward() returns a tuple; a Convas graph has one output tensor"),
-    (Branching(), "torch.fx cannot trace it (TraceError: symbolically traced variables "
-                  "cannot be used as inputs to control flow)"),
-    (nn.Identity(), "forward() returns its input unchanged"),
-    (Doubled(), "torch.cat() at fx node 'cat': uses the same tensor twice"),
-], ids=["two-inputs", "tuple", "control-flow", "identity", "same-tensor-twice"])
+@pytest.mark.parametrize(
+    ("model", "message"),
+    [
+        (TwoInputs(), "forward() takes 2 inputs (x, y); a Convas graph has one"),
+        (Pair(), "forward() returns a tuple; a Convas graph has one output tensor"),
+        (
+            Branching(),
+            "torch.fx cannot trace it (TraceError: symbolically traced variables "
+            "cannot be used as inputs to control flow)",
+        ),
+        (nn.Identity(), "forward() returns its input unchanged"),
+        (Doubled(), "torch.cat() at fx node 'cat': uses the same tensor twice"),
+    ],
+    ids=["two-inputs", "tuple", "control-flow", "identity", "same-tensor-twice"],
+)
 def test_models_that_cannot_be_graphs(model: nn.Module, message: str) -> None:
     with pytest.raises(TorchImportError) as caught:
         import_module(model, (1, 4, 4))
@@ -292,11 +322,13 @@ def test_models_that_cannot_be_graphs(model: nn.Module, message: str) -> None:
 
 
 def test_sequentials_factories_and_module_names(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     package = tmp_path / "zoo"
     package.mkdir()
     (package / "__init__.py").write_text("")
-    (package / "models.py").write_text(textwrap.dedent("""\
+    (package / "models.py").write_text(
+        textwrap.dedent("""\
         import torch
         from torch import nn
 
@@ -313,21 +345,29 @@ def test_sequentials_factories_and_module_names(
 
         def make_conv():
             return nn.Conv2d(1, 2, 3, padding="same")
-        """))
+        """)
+    )
     monkeypatch.chdir(tmp_path)  # modules beside the caller import like with python -m
 
     model, label = load_target("zoo.models:plain")
     assert label == "plain"
     graph = import_module(model, (1, 8, 8), label=label).graph
     assert [(n.id, n.type) for n in graph.nodes.values()] == [
-        ("input", "Input"), ("conv2d_1", "Conv2D"), ("flatten_1", "Flatten"),
-        ("dense_1", "Dense")]
+        ("input", "Input"),
+        ("conv2d_1", "Conv2D"),
+        ("flatten_1", "Flatten"),
+        ("dense_1", "Dense"),
+    ]
 
     model, label = load_target("zoo.models:Nested")
     graph = import_module(model, (1, 14, 14), label=label).graph
     assert [(n.id, n.type) for n in graph.nodes.values()] == [
-        ("input", "Input"), ("conv2d_1", "Conv2D"), ("maxpool2d_1", "MaxPool2D"),
-        ("flatten_1", "Flatten"), ("head", "Dense")]
+        ("input", "Input"),
+        ("conv2d_1", "Conv2D"),
+        ("maxpool2d_1", "MaxPool2D"),
+        ("flatten_1", "Flatten"),
+        ("head", "Dense"),
+    ]
     assert graph.nodes["head"].params["activation"] == "Softmax"
 
     model, label = load_target("zoo.models:make_conv")  # a bare layer is a one-layer model
@@ -395,8 +435,11 @@ class InPlace(nn.Module):
 
 
 def test_graph_that_computes_something_else_is_refused() -> None:
-    with pytest.raises(TorchImportError, match=r"computes different outputs .*first at "
-                       r"Conv2D 'conv'"):
+    with pytest.raises(
+        TorchImportError,
+        match=r"computes different outputs .*first at "
+        r"Conv2D 'conv'",
+    ):
         import_module(InPlace(), (1, 6, 6))
 
 
@@ -416,9 +459,11 @@ def cli_error(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int,
 
 
 def test_cli_errors_are_one_clear_message(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     models = tmp_path / "models.py"
-    models.write_text(textwrap.dedent("""\
+    models.write_text(
+        textwrap.dedent("""\
         import torch
         from torch import nn
 
@@ -438,7 +483,8 @@ def test_cli_errors_are_one_clear_message(
             raise ValueError("no weights here")
 
         answer = 42
-        """))
+        """)
+    )
     (tmp_path / "syntax.py").write_text("def (:\n")
     out = str(tmp_path / "out.yaml")
 
@@ -475,8 +521,10 @@ def test_cli_errors_are_one_clear_message(
     assert "running it on a 3x8x8 input failed at module 'conv'" in err
     code, err = run(f"{models}:Net")
     assert code == 1
-    assert err == ("error: cannot import 'Net': 1 operation has no Convas layer:\n"
-                   "  - operator.mul() at fx node 'mul': has no Convas layer\n")
+    assert err == (
+        "error: cannot import 'Net': 1 operation has no Convas layer:\n"
+        "  - operator.mul() at fx node 'mul': has no Convas layer\n"
+    )
     assert not Path(out).exists()
     code, err = cli_error(["import-torch", f"{models}:Net"], capsys)
     assert code == 2
@@ -520,8 +568,12 @@ def test_random_graphs_import_back(kind: str) -> None:
 
     strategy = getattr(_strategies(), kind)()
 
-    @settings(deadline=None, max_examples=30, derandomize=True,
-              suppress_health_check=[HealthCheck.too_slow])
+    @settings(
+        deadline=None,
+        max_examples=30,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
     @given(strategy)
     def check(case: tuple[Any, ...]) -> None:
         graph, shape = case[0], case[1]

@@ -30,7 +30,13 @@ def test_valid_graph_reports_every_node() -> None:
     report = infer(lenet_like())
     assert report.ok
     assert [r.shape for r in report.results.values()] == [
-        (1, 12, 12), (4, 8, 8), (4, 4, 4), (8, 2, 2), (32,), (10,)]
+        (1, 12, 12),
+        (4, 8, 8),
+        (4, 4, 4),
+        (8, 2, 2),
+        (32,),
+        (10,),
+    ]
     assert report.output == "out"
     assert report.total_params == 4 * 26 + 8 * 37 + 330
     assert report.results["c1"].memory == 4 * 8 * 8 * 4
@@ -85,13 +91,17 @@ def test_add_with_unequal_shapes_and_concat_with_unequal_sizes() -> None:
     graph.add_node("Conv2D", "side", {"filters": 8, "kernel": 1}, ["p1"])
     graph.add_node("Add", "sum", {}, ["c3", "side"])
     graph.nodes["flat"].inputs = ["sum"]
-    assert any("Add 'sum': adds tensors of equal shape but input 1 is 8x2x2 and input 2 is "
-               "8x4x4" in m for m in messages(graph))
+    assert any(
+        "Add 'sum': adds tensors of equal shape but input 1 is 8x2x2 and input 2 is 8x4x4" in m
+        for m in messages(graph)
+    )
     graph.remove_node("sum")
     graph.add_node("Concat", "cat", {}, ["c3", "side"])
     graph.nodes["flat"].inputs = ["cat"]
-    assert any("Concat 'cat': joins inputs along channels" in m and "spatial size" in m
-               for m in messages(graph))
+    assert any(
+        "Concat 'cat': joins inputs along channels" in m and "spatial size" in m
+        for m in messages(graph)
+    )
 
 
 def test_dense_fed_an_image_suggests_flatten() -> None:
@@ -101,7 +111,8 @@ def test_dense_fed_an_image_suggests_flatten() -> None:
     report = infer(graph)
     assert report.results["out"].error == (
         "Dense 'out': needs a vector but receives a 3-D tensor 8x2x2 — insert a Flatten "
-        "(or GlobalAvgPool2D) before it")
+        "(or GlobalAvgPool2D) before it"
+    )
 
 
 def test_missing_and_duplicated_input() -> None:
@@ -111,7 +122,8 @@ def test_missing_and_duplicated_input() -> None:
     assert any("more than one Input ('x', 'x2')" in m for m in messages(graph))
     empty = Graph()
     assert messages(empty) == [
-        "the graph has no Input node — add one from the palette and connect it"]
+        "the graph has no Input node — add one from the palette and connect it"
+    ]
 
 
 def test_merge_needs_two_inputs_and_single_ports_take_one() -> None:
@@ -119,7 +131,8 @@ def test_merge_needs_two_inputs_and_single_ports_take_one() -> None:
     graph.add_node("Add", "lonely", {}, ["flat"])
     graph.nodes["out"].inputs = ["lonely"]
     assert "Add 'lonely': needs at least 2 inputs but has 1 — connect another branch" in (
-        messages(graph))
+        messages(graph)
+    )
     with pytest.raises(GraphError, match="already connected to 'c1'"):
         graph.connect("x", "p1")
 
@@ -162,9 +175,10 @@ def test_set_param_and_ids_are_validated_where_they_enter() -> None:
 
 
 def test_inference_does_not_load_torch_or_qt() -> None:
-    code = ("import sys, nodes, graph_io, graph_io.shapes, graph_io.yaml_io\n"
-            "bad = [m for m in ('torch', 'PySide6', 'NodeGraphQt') if m in sys.modules]\n"
-            "print(bad)\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+    code = (
+        "import sys, nodes, graph_io, graph_io.shapes, graph_io.yaml_io\n"
+        "bad = [m for m in ('torch', 'PySide6', 'NodeGraphQt') if m in sys.modules]\n"
+        "print(bad)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

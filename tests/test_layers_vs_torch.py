@@ -32,8 +32,9 @@ from nodes.geometry import same_padding
 from nodes.spec import Shape
 
 BATCH = 2
-SETTINGS = settings(deadline=None, max_examples=60, derandomize=True,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    deadline=None, max_examples=60, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 
 sizes = st.integers(1, 40)
 channels = st.integers(1, 8)
@@ -45,8 +46,14 @@ ACTIVATIONS = nodes.get("Conv2D").param("activation").choices
 activations = st.sampled_from(ACTIVATIONS)
 
 REFERENCE_ACTIVATION: dict[str, Callable[[Tensor], Tensor]] = {
-    "None": lambda t: t, "ReLU": F.relu, "LeakyReLU": F.leaky_relu, "ELU": F.elu,
-    "GELU": F.gelu, "SiLU": F.silu, "Sigmoid": torch.sigmoid, "Tanh": torch.tanh,
+    "None": lambda t: t,
+    "ReLU": F.relu,
+    "LeakyReLU": F.leaky_relu,
+    "ELU": F.elu,
+    "GELU": F.gelu,
+    "SiLU": F.silu,
+    "Sigmoid": torch.sigmoid,
+    "Tanh": torch.tanh,
     "Softmax": lambda t: F.softmax(t, dim=1),
 }
 
@@ -77,6 +84,7 @@ def measure(graph: Graph, input_shape: Shape) -> Measured:
     def recorder(nid: str) -> Callable[[nn.Module, Any, Tensor], None]:
         def hook(module: nn.Module, args: Any, output: Tensor) -> None:
             shapes[nid] = tuple(output.shape[1:])
+
         return hook
 
     for nid, child in children.items():
@@ -86,12 +94,15 @@ def measure(graph: Graph, input_shape: Shape) -> Measured:
     flops = counter.get_flop_counts()
     root = type(model).__name__
     return Measured(
-        model, shapes,
-        {nid: sum(p.numel() for p in children[nid].parameters()) if nid in children else 0
-         for nid in graph.nodes},
-        {nid: per_sample_macs(sum(flops.get(f"{root}.{nid}", {}).values()))
-         for nid in graph.nodes},
-        tuple(out.shape[1:]), per_sample_macs(counter.get_total_flops()),
+        model,
+        shapes,
+        {
+            nid: sum(p.numel() for p in children[nid].parameters()) if nid in children else 0
+            for nid in graph.nodes
+        },
+        {nid: per_sample_macs(sum(flops.get(f"{root}.{nid}", {}).values())) for nid in graph.nodes},
+        tuple(out.shape[1:]),
+        per_sample_macs(counter.get_total_flops()),
     )
 
 
@@ -115,8 +126,15 @@ def single_layer(type_name: str, params: dict[str, Any], shape: Shape) -> Graph:
     """Input -> layer; a 1-D ``shape`` is made by Input(n x 1 x 1) -> Flatten."""
     graph = Graph("probe")
     source = "x"
-    graph.add_node("Input", "x", {"channels": shape[0], "height": shape[1] if len(shape) > 1
-                                  else 1, "width": shape[2] if len(shape) > 1 else 1})
+    graph.add_node(
+        "Input",
+        "x",
+        {
+            "channels": shape[0],
+            "height": shape[1] if len(shape) > 1 else 1,
+            "width": shape[2] if len(shape) > 1 else 1,
+        },
+    )
     if len(shape) == 1:
         graph.add_node("Flatten", "flat", {}, ["x"])
         source = "flat"
@@ -183,8 +201,11 @@ def native_forward(node: Node, module: nn.Module, x: Tensor) -> Tensor | None:
         if padding == "Same":  # torch's 'same' is only defined for stride 1
             with warnings.catch_warnings():  # even kernels: torch notes it pads a copy
                 warnings.simplefilter("ignore", UserWarning)
-                y = F.conv2d(x, conv.weight, conv.bias, padding=TORCH_SAME) \
-                    if stride == (1, 1) else None
+                y = (
+                    F.conv2d(x, conv.weight, conv.bias, padding=TORCH_SAME)
+                    if stride == (1, 1)
+                    else None
+                )
         else:
             amount = explicit_padding(padding)
             y = F.conv2d(x, conv.weight, conv.bias, stride=stride, padding=amount)
@@ -197,8 +218,9 @@ def native_forward(node: Node, module: nn.Module, x: Tensor) -> Tensor | None:
     return F.avg_pool2d(x, kernel, stride, padding=pool_pad, count_include_pad=True)
 
 
-def native_window(kind: str, x: Tensor, kernel: tuple[int, int], stride: tuple[int, int],
-                  padding: int) -> Tensor:
+def native_window(
+    kind: str, x: Tensor, kernel: tuple[int, int], stride: tuple[int, int], padding: int
+) -> Tensor:
     if kind == "Conv2D":
         return F.conv2d(x, torch.zeros(1, x.shape[1], *kernel), stride=stride, padding=padding)
     return F.max_pool2d(x, kernel, stride, padding=padding)
@@ -248,35 +270,78 @@ def check_sliding_layer(type_name: str, params: dict[str, Any], shape: Shape) ->
 
 # ---- single layers ----------------------------------------------------------------------
 @SETTINGS
-@given(c=channels, h=sizes, w=sizes, filters=st.integers(1, 16), kernel=kernels,
-       stride=strides, padding=paddings, activation=activations, bias=st.booleans())
-def test_conv2d_matches_torch(c: int, h: int, w: int, filters: int, kernel: Any, stride: Any,
-                              padding: Any, activation: str, bias: bool) -> None:
-    check_sliding_layer("Conv2D", {"filters": filters, "kernel": kernel, "stride": stride,
-                                   "padding": padding, "activation": activation, "bias": bias},
-                        (c, h, w))
+@given(
+    c=channels,
+    h=sizes,
+    w=sizes,
+    filters=st.integers(1, 16),
+    kernel=kernels,
+    stride=strides,
+    padding=paddings,
+    activation=activations,
+    bias=st.booleans(),
+)
+def test_conv2d_matches_torch(
+    c: int,
+    h: int,
+    w: int,
+    filters: int,
+    kernel: Any,
+    stride: Any,
+    padding: Any,
+    activation: str,
+    bias: bool,
+) -> None:
+    check_sliding_layer(
+        "Conv2D",
+        {
+            "filters": filters,
+            "kernel": kernel,
+            "stride": stride,
+            "padding": padding,
+            "activation": activation,
+            "bias": bias,
+        },
+        (c, h, w),
+    )
 
 
 @SETTINGS
-@given(kind=st.sampled_from(["MaxPool2D", "AvgPool2D"]), c=channels, h=sizes, w=sizes,
-       kernel=kernels, stride=strides, padding=paddings)
-def test_pooling_matches_torch(kind: str, c: int, h: int, w: int, kernel: Any, stride: Any,
-                               padding: Any) -> None:
-    check_sliding_layer(kind, {"kernel": kernel, "stride": stride, "padding": padding},
-                        (c, h, w))
+@given(
+    kind=st.sampled_from(["MaxPool2D", "AvgPool2D"]),
+    c=channels,
+    h=sizes,
+    w=sizes,
+    kernel=kernels,
+    stride=strides,
+    padding=paddings,
+)
+def test_pooling_matches_torch(
+    kind: str, c: int, h: int, w: int, kernel: Any, stride: Any, padding: Any
+) -> None:
+    check_sliding_layer(kind, {"kernel": kernel, "stride": stride, "padding": padding}, (c, h, w))
 
 
 @pytest.mark.parametrize("stride", [1, 2, 3, 4])
 @pytest.mark.parametrize("kernel", [1, 2, 3, 4, 5, 6, 7])
 @settings(deadline=None, max_examples=5, derandomize=True)
-@given(kind=st.sampled_from(["Conv2D", "MaxPool2D", "AvgPool2D"]), c=channels, h=sizes,
-       w=sizes, kernel_w=st.integers(1, 7), stride_w=st.integers(1, 4))
-def test_same_padding_is_tensorflow_semantics(stride: int, kernel: int, kind: str, c: int,
-                                              h: int, w: int, kernel_w: int,
-                                              stride_w: int) -> None:
+@given(
+    kind=st.sampled_from(["Conv2D", "MaxPool2D", "AvgPool2D"]),
+    c=channels,
+    h=sizes,
+    w=sizes,
+    kernel_w=st.integers(1, 7),
+    stride_w=st.integers(1, 4),
+)
+def test_same_padding_is_tensorflow_semantics(
+    stride: int, kernel: int, kind: str, c: int, h: int, w: int, kernel_w: int, stride_w: int
+) -> None:
     """Same gives ceil(size / stride) for odd and even kernels and every stride."""
-    params: dict[str, Any] = {"kernel": [kernel, kernel_w], "stride": [stride, stride_w],
-                              "padding": "Same"}
+    params: dict[str, Any] = {
+        "kernel": [kernel, kernel_w],
+        "stride": [stride, stride_w],
+        "padding": "Same",
+    }
     if kind == "Conv2D":
         params["filters"] = 3
     graph = single_layer(kind, params, (c, h, w))
@@ -291,16 +356,31 @@ def test_same_padding_is_tensorflow_semantics(stride: int, kernel: int, kind: st
 
 
 @SETTINGS
-@given(c=channels, h=sizes, w=sizes, vector=st.booleans(),
-       kind=st.sampled_from(["BatchNorm2D", "Dropout", "Flatten", "GlobalAvgPool2D",
-                             "Activation"]),
-       function=activations, rate=st.floats(0, 0.9), momentum=st.floats(0, 1),
-       eps=st.floats(1e-8, 1e-2))
+@given(
+    c=channels,
+    h=sizes,
+    w=sizes,
+    vector=st.booleans(),
+    kind=st.sampled_from(["BatchNorm2D", "Dropout", "Flatten", "GlobalAvgPool2D", "Activation"]),
+    function=activations,
+    rate=st.floats(0, 0.9),
+    momentum=st.floats(0, 1),
+    eps=st.floats(1e-8, 1e-2),
+)
 def test_parameter_free_and_norm_layers_match_torch(
-        c: int, h: int, w: int, vector: bool, kind: str, function: str, rate: float,
-        momentum: float, eps: float) -> None:
+    c: int,
+    h: int,
+    w: int,
+    vector: bool,
+    kind: str,
+    function: str,
+    rate: float,
+    momentum: float,
+    eps: float,
+) -> None:
     table: dict[str, dict[str, Any]] = {
-        "BatchNorm2D": {"momentum": momentum, "eps": eps}, "Dropout": {"rate": rate},
+        "BatchNorm2D": {"momentum": momentum, "eps": eps},
+        "Dropout": {"rate": rate},
         "Activation": {"function": function},
     }
     params = table.get(kind, {})
@@ -311,7 +391,8 @@ def test_parameter_free_and_norm_layers_match_torch(
     x = torch.randn(BATCH, *input_shape(graph))
     source = x.flatten(1) if vector else x
     expected: Callable[[Tensor], Tensor] = {
-        "Dropout": lambda t: t, "Flatten": lambda t: t.flatten(1),
+        "Dropout": lambda t: t,
+        "Flatten": lambda t: t.flatten(1),
         "GlobalAvgPool2D": lambda t: t.mean(dim=(2, 3)),
         "Activation": REFERENCE_ACTIVATION[function],
         "BatchNorm2D": lambda t: t / math.sqrt(1 + eps),  # fresh running stats: 0 and 1
@@ -323,30 +404,41 @@ def test_parameter_free_and_norm_layers_match_torch(
 
 
 @SETTINGS
-@given(features=st.integers(1, 64), units=st.integers(1, 64), activation=activations,
-       bias=st.booleans())
+@given(
+    features=st.integers(1, 64),
+    units=st.integers(1, 64),
+    activation=activations,
+    bias=st.booleans(),
+)
 def test_dense_matches_torch(features: int, units: int, activation: str, bias: bool) -> None:
-    graph = single_layer("Dense", {"units": units, "activation": activation, "bias": bias},
-                         (features,))
+    graph = single_layer(
+        "Dense", {"units": units, "activation": activation, "bias": bias}, (features,)
+    )
     model = assert_matches_torch(graph, (features, 1, 1))
     linear = model.get_submodule("layer.linear")
     assert isinstance(linear, nn.Linear)
     x = torch.randn(BATCH, features, 1, 1)
     with torch.no_grad():
-        expected = REFERENCE_ACTIVATION[activation](F.linear(x.flatten(1), linear.weight,
-                                                             linear.bias))
+        expected = REFERENCE_ACTIVATION[activation](
+            F.linear(x.flatten(1), linear.weight, linear.bias)
+        )
         torch.testing.assert_close(model(x), expected)
 
 
-@pytest.mark.parametrize("kind", ["Conv2D", "MaxPool2D", "AvgPool2D", "BatchNorm2D",
-                                  "GlobalAvgPool2D"])
+@pytest.mark.parametrize(
+    "kind", ["Conv2D", "MaxPool2D", "AvgPool2D", "BatchNorm2D", "GlobalAvgPool2D"]
+)
 def test_image_layers_refuse_vectors_like_torch(kind: str) -> None:
     result = infer(single_layer(kind, {}, (6,))).results["layer"]
     assert result.status is Status.ERROR
     assert "CxHxW" in (result.error or "")
-    native = {"Conv2D": nn.Conv2d(6, 3, 1), "MaxPool2D": nn.MaxPool2d(2),
-              "AvgPool2D": nn.AvgPool2d(2), "BatchNorm2D": nn.BatchNorm2d(6),
-              "GlobalAvgPool2D": nn.AdaptiveAvgPool2d(1)}[kind]
+    native = {
+        "Conv2D": nn.Conv2d(6, 3, 1),
+        "MaxPool2D": nn.MaxPool2d(2),
+        "AvgPool2D": nn.AvgPool2d(2),
+        "BatchNorm2D": nn.BatchNorm2d(6),
+        "GlobalAvgPool2D": nn.AdaptiveAvgPool2d(1),
+    }[kind]
     try:
         out = native(torch.randn(BATCH, 6))
     except (RuntimeError, IndexError, ValueError):
@@ -362,20 +454,34 @@ def test_dense_refuses_images_which_torch_would_misread() -> None:
 
 
 @SETTINGS
-@given(data=st.data(), kind=st.sampled_from(["Add", "Concat"]), c=channels,
-       h=st.integers(1, 16), w=st.integers(1, 16), branches=st.integers(2, 3),
-       vectors=st.booleans())
-def test_merge_layers_match_torch(data: st.DataObject, kind: str, c: int, h: int, w: int,
-                                  branches: int, vectors: bool) -> None:
+@given(
+    data=st.data(),
+    kind=st.sampled_from(["Add", "Concat"]),
+    c=channels,
+    h=st.integers(1, 16),
+    w=st.integers(1, 16),
+    branches=st.integers(2, 3),
+    vectors=st.booleans(),
+)
+def test_merge_layers_match_torch(
+    data: st.DataObject, kind: str, c: int, h: int, w: int, branches: int, vectors: bool
+) -> None:
     """Equal shapes merge as torch does; unequal ones are refused, as torch.cat does."""
     graph = Graph("merge")
     graph.add_node("Input", "x", {"channels": c, "height": h, "width": w})
     ids = []
     for index in range(branches):
         ids.append(f"b{index}")
-        graph.add_node("Conv2D", f"b{index}", {
-            "filters": data.draw(st.integers(1, 3)), "kernel": 1,
-            "stride": data.draw(st.sampled_from([1, 1, 1, 2]))}, ["x"])
+        graph.add_node(
+            "Conv2D",
+            f"b{index}",
+            {
+                "filters": data.draw(st.integers(1, 3)),
+                "kernel": 1,
+                "stride": data.draw(st.sampled_from([1, 1, 1, 2])),
+            },
+            ["x"],
+        )
         if vectors:
             graph.add_node("GlobalAvgPool2D", f"v{index}", {}, [f"b{index}"])
             ids[-1] = f"v{index}"
@@ -421,8 +527,11 @@ def chains(draw: st.DrawFn) -> tuple[Graph, Shape, Shape]:
             channels_out = shape[0]
             if kind == "Conv2D":
                 channels_out = draw(st.integers(1, 8))
-                params |= {"filters": channels_out, "activation": draw(activations),
-                           "bias": draw(st.booleans())}
+                params |= {
+                    "filters": channels_out,
+                    "activation": draw(activations),
+                    "bias": draw(st.booleans()),
+                }
             size = [shape[1], shape[2]]
             for axis in range(2):
                 if padding == "Same":
@@ -465,28 +574,42 @@ def branchy_graphs(draw: st.DrawFn) -> tuple[Graph, Shape]:
     for index in range(draw(st.integers(3, 8))):
         shapes = {nid: r.shape for nid, r in infer(graph).results.items() if r.shape}
         images = sorted(nid for nid, s in shapes.items() if len(s) == 3)
-        op = draw(st.sampled_from(["Conv2D", "Conv2D", "MaxPool2D", "BatchNorm2D", "Add",
-                                   "Concat"]))
+        op = draw(
+            st.sampled_from(["Conv2D", "Conv2D", "MaxPool2D", "BatchNorm2D", "Add", "Concat"])
+        )
         source = draw(st.sampled_from(images))
         name = f"n{index}"
         if op == "Conv2D":
-            graph.add_node("Conv2D", name, {
-                "filters": draw(st.integers(1, 6)), "kernel": draw(st.integers(1, 3)),
-                "padding": "Same", "stride": draw(st.integers(1, 2))}, [source])
+            graph.add_node(
+                "Conv2D",
+                name,
+                {
+                    "filters": draw(st.integers(1, 6)),
+                    "kernel": draw(st.integers(1, 3)),
+                    "padding": "Same",
+                    "stride": draw(st.integers(1, 2)),
+                },
+                [source],
+            )
         elif op in ("MaxPool2D", "BatchNorm2D"):
-            graph.add_node(op, name, {"padding": "Same"} if op == "MaxPool2D" else {},
-                           [source])
+            graph.add_node(op, name, {"padding": "Same"} if op == "MaxPool2D" else {}, [source])
         else:
             key = shapes[source] if op == "Add" else shapes[source][1:]
-            partners = [n for n in images if n != source
-                        and (shapes[n] if op == "Add" else shapes[n][1:]) == key]
+            partners = [
+                n
+                for n in images
+                if n != source and (shapes[n] if op == "Add" else shapes[n][1:]) == key
+            ]
             if not partners:  # make one: a same-size branch off the source
                 filters = shapes[source][0] if op == "Add" else draw(st.integers(1, 4))
-                graph.add_node("Conv2D", f"{name}_side", {
-                    "filters": filters, "kernel": 3, "padding": "Same"}, [source])
+                graph.add_node(
+                    "Conv2D",
+                    f"{name}_side",
+                    {"filters": filters, "kernel": 3, "padding": "Same"},
+                    [source],
+                )
                 partners = [f"{name}_side"]
-            picked = draw(st.lists(st.sampled_from(partners), min_size=1, max_size=2,
-                                   unique=True))
+            picked = draw(st.lists(st.sampled_from(partners), min_size=1, max_size=2, unique=True))
             graph.add_node(op, name, {}, [source, *picked])
     ends = [nid for nid, targets in graph.consumers().items() if not targets]
     pooled = []
@@ -510,8 +633,20 @@ def test_random_branchy_graphs_match_torch(case: tuple[Graph, Shape]) -> None:
 
 
 def test_every_layer_type_is_covered_by_a_property_test() -> None:
-    covered = {"Input", "Conv2D", "MaxPool2D", "AvgPool2D", "BatchNorm2D", "Dropout", "Flatten",
-               "GlobalAvgPool2D", "Activation", "Dense", "Add", "Concat"}
+    covered = {
+        "Input",
+        "Conv2D",
+        "MaxPool2D",
+        "AvgPool2D",
+        "BatchNorm2D",
+        "Dropout",
+        "Flatten",
+        "GlobalAvgPool2D",
+        "Activation",
+        "Dense",
+        "Add",
+        "Concat",
+    }
     assert set(nodes.type_names()) == covered, "add the new layer type to these tests"
 
 

@@ -14,8 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_committed_schema_is_current() -> None:
     committed = json.loads((ROOT / "docs" / "convas.schema.json").read_text())
-    assert committed == json.loads(json.dumps(json_schema())), \
-        "run: python -m graph_io.schema"
+    assert committed == json.loads(json.dumps(json_schema())), "run: python -m graph_io.schema"
 
 
 def test_format_doc_contains_current_reference() -> None:
@@ -28,9 +27,12 @@ def test_format_doc_contains_current_reference() -> None:
 def test_examples_satisfy_the_schema_enums_and_params() -> None:
     schema = json_schema()
     node_def = schema["$defs"]["NodeDocument"]
-    allowed = {rule["if"]["properties"]["type"]["const"]:
-               rule["then"]["properties"]["params"]["properties"]
-               for rule in node_def["allOf"]}
+    allowed = {
+        rule["if"]["properties"]["type"]["const"]: rule["then"]["properties"]["params"][
+            "properties"
+        ]
+        for rule in node_def["allOf"]
+    }
     for path in sorted((ROOT / "examples").glob("*.yaml")):
         document = to_document(load_graph(path))
         assert set(document) <= set(schema["properties"])

@@ -24,8 +24,9 @@ def tiny_cnn(units: int = 10, softmax: bool = False) -> Graph:
     graph.add_node("Conv2D", "c1", {"filters": 8, "padding": "Same"}, ["x"])
     graph.add_node("MaxPool2D", "p1", {}, ["c1"])
     graph.add_node("Flatten", "flat", {}, ["p1"])
-    graph.add_node("Dense", "out", {"units": units,
-                                    "activation": "Softmax" if softmax else "None"}, ["flat"])
+    graph.add_node(
+        "Dense", "out", {"units": units, "activation": "Softmax" if softmax else "None"}, ["flat"]
+    )
     return graph
 
 
@@ -47,12 +48,18 @@ def test_same_seed_gives_same_metrics_and_weights(tmp_path: Path) -> None:
 
 def test_training_learns_digits_and_writes_outputs(tmp_path: Path) -> None:
     events: list[Event] = []
-    result = train(tiny_cnn(), FAST.model_copy(update={"epochs": 4}), on_event=events.append,
-                   out_dir=tmp_path)
+    result = train(
+        tiny_cnn(), FAST.model_copy(update={"epochs": 4}), on_event=events.append, out_dir=tmp_path
+    )
     assert result.best_val_accuracy is not None
     assert result.best_val_accuracy > 0.85  # chance is 0.10
     assert {p.name for p in result.files} == {
-        "model.safetensors", "graph.yaml", "metrics.csv", "metrics.json", "normalization.json"}
+        "model.safetensors",
+        "graph.yaml",
+        "metrics.csv",
+        "metrics.json",
+        "normalization.json",
+    }
     rows = json.loads((tmp_path / "metrics.json").read_text())
     assert [r["epoch"] for r in rows] == [1, 2, 3, 4]
     assert load_graph(tmp_path / "graph.yaml").training == {"epochs": 4, "lr": 0.01, "seed": 3}
@@ -62,8 +69,9 @@ def test_training_learns_digits_and_writes_outputs(tmp_path: Path) -> None:
     assert isinstance(events[-1], RunEnd)
     assert sum(isinstance(e, EpochEnd) for e in events) == 4
 
-    evaluation = evaluate(tiny_cnn(), tmp_path / "model.safetensors",
-                          FAST.model_copy(update={"epochs": 4}))
+    evaluation = evaluate(
+        tiny_cnn(), tmp_path / "model.safetensors", FAST.model_copy(update={"epochs": 4})
+    )
     assert evaluation.accuracy > 0.85
     assert evaluation.confusion.sum() == 1797
     first = evaluation.predictions[0]
@@ -101,7 +109,8 @@ def test_output_size_must_match_classes_before_training() -> None:
         train(tiny_cnn(units=12), FAST)
     assert str(info.value) == (
         "output of Dense 'out' has 12 values but dataset 'digits' has 10 classes — "
-        "set Units of Dense 'out' to 10")
+        "set Units of Dense 'out' to 10"
+    )
 
 
 def test_softmax_output_still_trains_and_is_explained() -> None:

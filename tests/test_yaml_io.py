@@ -18,8 +18,9 @@ from graph_io.errors import FormatError
 from graph_io.yaml_io import dumps_graph, load_graph, loads_graph, save_graph
 
 ROOT = Path(__file__).resolve().parents[1]
-FUZZ = settings(deadline=None, max_examples=150, derandomize=True,
-                suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(
+    deadline=None, max_examples=150, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 def as_data(graph: Graph) -> list[tuple[Any, ...]]:
@@ -71,8 +72,13 @@ def test_positions_and_canonical_values_round_trip() -> None:
 @st.composite
 def graphs(draw: st.DrawFn) -> Graph:
     graph = Graph(draw(st.from_regex(r"[a-z][a-z0-9_]{0,10}", fullmatch=True)))
-    graph.add_node("Input", "input", {"channels": draw(st.integers(1, 4))}, [],
-                   (0, 0) if draw(st.booleans()) else None)
+    graph.add_node(
+        "Input",
+        "input",
+        {"channels": draw(st.integers(1, 4))},
+        [],
+        (0, 0) if draw(st.booleans()) else None,
+    )
     ids = ["input"]
     for index in range(draw(st.integers(0, 8))):
         spec = draw(st.sampled_from([s for s in nodes.all_layers() if not s.is_source]))
@@ -88,8 +94,13 @@ def graphs(draw: st.DrawFn) -> Graph:
         count = 2 if spec.takes_many_inputs else 1
         inputs = draw(st.lists(st.sampled_from(ids), min_size=1, max_size=count, unique=True))
         node_id = f"n{index}"
-        graph.add_node(spec.type, node_id, params, inputs,
-                       (draw(st.integers(-500, 500)), draw(st.integers(-500, 500))))
+        graph.add_node(
+            spec.type,
+            node_id,
+            params,
+            inputs,
+            (draw(st.integers(-500, 500)), draw(st.integers(-500, 500))),
+        )
         ids.append(node_id)
     return graph
 
@@ -112,20 +123,30 @@ def test_random_bytes_only_raise_format_error(data: bytes) -> None:
 
 yaml_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=8),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
     max_leaves=20,
 )
 
 
 @FUZZ
-@given(st.dictionaries(st.sampled_from(["convas", "name", "nodes", "training", "x"]),
-                       yaml_values, max_size=4),
-       st.lists(st.dictionaries(st.sampled_from(["id", "type", "params", "inputs", "pos", "y"]),
-                                yaml_values | st.sampled_from(nodes.type_names()),
-                                max_size=6), max_size=4))
-def test_random_documents_only_raise_format_error(top: dict[str, Any],
-                                                  entries: list[dict[str, Any]]) -> None:
+@given(
+    st.dictionaries(
+        st.sampled_from(["convas", "name", "nodes", "training", "x"]), yaml_values, max_size=4
+    ),
+    st.lists(
+        st.dictionaries(
+            st.sampled_from(["id", "type", "params", "inputs", "pos", "y"]),
+            yaml_values | st.sampled_from(nodes.type_names()),
+            max_size=6,
+        ),
+        max_size=4,
+    ),
+)
+def test_random_documents_only_raise_format_error(
+    top: dict[str, Any], entries: list[dict[str, Any]]
+) -> None:
     document = {"convas": 1, **top}
     if "nodes" not in top:
         document["nodes"] = entries

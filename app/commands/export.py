@@ -60,8 +60,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: cannot export {args.file}: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:
-        print(f"error: cannot write {exc.filename or args.output}: {exc.strerror}",
-              file=sys.stderr)
+        print(f"error: cannot write {exc.filename or args.output}: {exc.strerror}", file=sys.stderr)
         return 2
     print("wrote " + " and ".join(str(path) for path in written))
     return 0

@@ -26,15 +26,21 @@ def register(subparsers: Any) -> None:
         "--weights-out the model's weights are saved for the graph too.",
     )
     parser.add_argument(
-        "target", metavar="MODULE:ATTR",
+        "target",
+        metavar="MODULE:ATTR",
         help="MODULE is a module name or a .py file; ATTR an nn.Module instance, an "
         "nn.Module subclass (created with no arguments) or a function returning a model",
     )
-    parser.add_argument("--input", required=True, metavar="CxHxW",
-                        help="shape of one input sample, e.g. 1x28x28")
+    parser.add_argument(
+        "--input", required=True, metavar="CxHxW", help="shape of one input sample, e.g. 1x28x28"
+    )
     parser.add_argument("-o", "--output", required=True, type=Path, help="graph YAML to write")
-    parser.add_argument("--weights-out", type=Path, metavar="W.safetensors",
-                        help="also save the model's weights for the graph (safetensors)")
+    parser.add_argument(
+        "--weights-out",
+        type=Path,
+        metavar="W.safetensors",
+        help="also save the model's weights for the graph (safetensors)",
+    )
     parser.add_argument("--name", help="the graph's name (default: ATTR in snake_case)")
     parser.set_defaults(run=run)
 
@@ -64,8 +70,10 @@ def run(args: argparse.Namespace) -> int:
     written = _write(result.graph, result.weights, args)
     if written is None:
         return 2
-    print(f"wrote {' and '.join(str(p) for p in written)}: {len(result.graph.nodes)} nodes; "
-          f"outputs match the model (largest difference {result.difference:.2g})")
+    print(
+        f"wrote {' and '.join(str(p) for p in written)}: {len(result.graph.nodes)} nodes; "
+        f"outputs match the model (largest difference {result.difference:.2g})"
+    )
     return 0
 
 

@@ -33,13 +33,16 @@ def run(args: argparse.Namespace) -> int:
             print(name)
         return 0
     if not args.out:
-        print("error: give the file to write, e.g. convas new --template lenet5 net.yaml",
-              file=sys.stderr)
+        print(
+            "error: give the file to write, e.g. convas new --template lenet5 net.yaml",
+            file=sys.stderr,
+        )
         return 2
     source = known.get(args.template)
     if source is None:
-        print(f"error: unknown template {args.template!r}; known: {', '.join(known)}",
-              file=sys.stderr)
+        print(
+            f"error: unknown template {args.template!r}; known: {', '.join(known)}", file=sys.stderr
+        )
         return 2
     out = Path(args.out)
     if out.exists() and not args.force:

@@ -27,8 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", help="graph YAML file")
     parser.add_argument("--dataset", help="digits, shapes, or a path (folder, .npz, IDX)")
     parser.add_argument("--epochs", type=int)
-    parser.add_argument("--batch-size", type=int, dest="batch_size",
-                        help="batch size per process")
+    parser.add_argument("--batch-size", type=int, dest="batch_size", help="batch size per process")
     parser.add_argument("--lr", type=float)
     parser.add_argument("--optimizer", choices=["SGD", "Adam", "AdamW"])
     parser.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"])
@@ -39,8 +38,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
-        "train", help="train a graph on a dataset",
-        description="Train FILE; flags override the file's training: section.")
+        "train",
+        help="train a graph on a dataset",
+        description="Train FILE; flags override the file's training: section.",
+    )
     add_arguments(parser)
     group = parser.add_argument_group("distributed (torch.distributed, data parallel)")
     group.add_argument("--nproc", type=int, default=0, help="processes on this machine")
@@ -50,8 +51,9 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def config_from_args(graph: Graph, args: argparse.Namespace,
-                     names: tuple[str, ...]) -> TrainingConfig:
+def config_from_args(
+    graph: Graph, args: argparse.Namespace, names: tuple[str, ...]
+) -> TrainingConfig:
     from pydantic import ValidationError
 
     from graph_io.training_config import TrainingConfig
@@ -91,19 +93,29 @@ def run(args: argparse.Namespace) -> int:
         return launch_distributed(args, out)
     printer = ProgressPrinter(enabled=not args.quiet)
     try:
-        result = train(graph, config, on_event=printer, out_dir=Path(out),
-                       base_dir=Path(args.file).resolve().parent)
+        result = train(
+            graph,
+            config,
+            on_event=printer,
+            out_dir=Path(out),
+            base_dir=Path(args.file).resolve().parent,
+        )
     except ConvasError as exc:
         printer.close()
         print(f"error: {exc}", file=sys.stderr)
         return 1 if isinstance(exc, TrainingError) else 2
     printer.close()
     best, final = result.best_val_accuracy, result.final_val_accuracy
-    accuracy = (f"val accuracy {final:.1%} (best {best:.1%})"
-                if final is not None and best is not None else "no validation split")
+    accuracy = (
+        f"val accuracy {final:.1%} (best {best:.1%})"
+        if final is not None and best is not None
+        else "no validation split"
+    )
     state = "stopped" if result.stopped else "done"
-    print(f"{state}: {len(result.epochs)} epochs in {result.wall_s:.1f} s, "
-          f"{result.samples_per_s:,.0f} samples/s, {accuracy}")
+    print(
+        f"{state}: {len(result.epochs)} epochs in {result.wall_s:.1f} s, "
+        f"{result.samples_per_s:,.0f} samples/s, {accuracy}"
+    )
     for file in result.files:
         print(f"  wrote {file}")
     return 0

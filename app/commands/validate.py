@@ -10,9 +10,11 @@ from app.commands import load_or_report
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
-        "validate", help="check a graph file",
+        "validate",
+        help="check a graph file",
         description="Exit 0 when valid, 1 when the graph is invalid, 2 when the file cannot "
-        "be read.")
+        "be read.",
+    )
     parser.add_argument("file", help="graph YAML file")
     parser.set_defaults(run=run)
 
@@ -26,8 +28,10 @@ def run(args: argparse.Namespace) -> int:
     report = infer(graph)
     if report.ok:
         shape = "x".join(str(d) for d in report.output_shape or ())
-        print(f"{args.file}: valid — {len(graph.nodes)} nodes, {report.total_params:,} params, "
-              f"output {shape}")
+        print(
+            f"{args.file}: valid — {len(graph.nodes)} nodes, {report.total_params:,} params, "
+            f"output {shape}"
+        )
         return 0
     print(f"{args.file}: {len(report.problems)} problem(s)")
     for problem in report.problems:

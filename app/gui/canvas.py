@@ -65,13 +65,19 @@ class Canvas(QtCore.QObject):
         g.undo_stack().indexChanged.connect(lambda _index: self.refresh())
 
     # ---- building ---------------------------------------------------------------
-    def add_layer(self, layer: str, pos: tuple[float, float] = (0, 0),
-                  node_id: str | None = None, params: dict[str, Any] | None = None) -> Any:
+    def add_layer(
+        self,
+        layer: str,
+        pos: tuple[float, float] = (0, 0),
+        node_id: str | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> Any:
         """Create a node (undoable), with a valid unique id."""
         taken = {n.name() for n in self.graph.all_nodes()}
         name = node_id or unique_id(taken, layer)
-        node = self.graph.create_node(node_type_key(layer), name=name, pos=list(pos),
-                                      push_undo=True)
+        node = self.graph.create_node(
+            node_type_key(layer), name=name, pos=list(pos), push_undo=True
+        )
         for key, value in (params or {}).items():
             node.set_property(prop(key), value, push_undo=False)
         self.refresh()
@@ -80,8 +86,9 @@ class Canvas(QtCore.QObject):
     def connect_nodes(self, source: Any, target: Any) -> bool:
         """Wire ``source`` into ``target`` (undoable); refuses a cycle and says why."""
         if self.core.would_create_cycle(source.name(), target.name()):
-            self.message.emit(f"refused: connecting '{source.name()}' to '{target.name()}' "
-                              "would create a cycle")
+            self.message.emit(
+                f"refused: connecting '{source.name()}' to '{target.name()}' would create a cycle"
+            )
             return False
         source.get_output(OUTPUT_PORT).connect_to(target.get_input(INPUT_PORT))
         return True
@@ -98,15 +105,21 @@ class Canvas(QtCore.QObject):
             created = {}
             for index, node in enumerate(graph.nodes.values()):
                 pos = node.pos or (index * 200.0, 0.0)
-                item = self.graph.create_node(node_type_key(node.type), name=node.id,
-                                              pos=list(pos), push_undo=False, selected=False)
+                item = self.graph.create_node(
+                    node_type_key(node.type),
+                    name=node.id,
+                    pos=list(pos),
+                    push_undo=False,
+                    selected=False,
+                )
                 for key, value in node.params.items():
                     item.set_property(prop(key), value, push_undo=False)
                 created[node.id] = item
             for node in graph.nodes.values():
                 for source in node.inputs:
                     created[source].get_output(OUTPUT_PORT).connect_to(
-                        created[node.id].get_input(INPUT_PORT), push_undo=False)
+                        created[node.id].get_input(INPUT_PORT), push_undo=False
+                    )
             self.graph.undo_stack().clear()
         finally:
             self._muted = False
@@ -194,9 +207,11 @@ class Canvas(QtCore.QObject):
             for port in item.output_ports():
                 for pipe in port.view.connected_pipes:
                     target = pipe.input_port.node.name if pipe.input_port else "?"
-                    shape = (f"tensor {shape_text(result.shape)}"
-                             if result is not None and result.status is Status.OK
-                             else "shape unknown: fix the problem upstream")
+                    shape = (
+                        f"tensor {shape_text(result.shape)}"
+                        if result is not None and result.status is Status.OK
+                        else "shape unknown: fix the problem upstream"
+                    )
                     tip = f"{item.name()} → {target}: {shape}"
                     if pipe.toolTip() != tip:
                         pipe.setToolTip(tip)
@@ -259,8 +274,9 @@ class Canvas(QtCore.QObject):
             # Undo the step once NodeGraphQt has finished pushing it, so the stack and
             # the canvas stay consistent (the previous wiring comes back too).
             QtCore.QTimer.singleShot(0, self._take_back)
-            self.message.emit(f"refused: connecting '{source.name()}' to '{target.name()}' "
-                              "would create a cycle")
+            self.message.emit(
+                f"refused: connecting '{source.name()}' to '{target.name()}' would create a cycle"
+            )
             return
         self.refresh()
 

@@ -35,8 +35,7 @@ if TYPE_CHECKING:
 
 def weights_fit(model: torch.nn.Module, state: dict[str, torch.Tensor]) -> bool:
     own = model.state_dict()
-    return own.keys() == state.keys() and all(
-        own[k].shape == state[k].shape for k in own)
+    return own.keys() == state.keys() and all(own[k].shape == state[k].shape for k in own)
 
 
 class ConvPanel(QtWidgets.QWidget):
@@ -122,8 +121,11 @@ class ConvPanel(QtWidgets.QWidget):
 
     def _dataset(self, graph: Graph) -> tuple[PreparedData | None, str]:
         """The validation images the kernels are applied to, cached per setting."""
-        key = (repr(graph.training), repr([n.params for n in graph.nodes.values()
-                                           if n.type == "Input"]), self.window_.path)
+        key = (
+            repr(graph.training),
+            repr([n.params for n in graph.nodes.values() if n.type == "Input"]),
+            self.window_.path,
+        )
         if self._data is None or self._data[0] != key:
             try:
                 config = TrainingConfig.from_section(graph.training)
@@ -137,9 +139,11 @@ class ConvPanel(QtWidgets.QWidget):
         graph = self.window_.graph
         ok = self.window_.canvas.report.ok
         if self.node_id is None or self.node_id not in graph.nodes or not ok:
-            self._show_nothing("Select a Conv2D node to see its kernels and feature maps."
-                               if ok else
-                               "Fix the graph's problems to see kernels and feature maps.")
+            self._show_nothing(
+                "Select a Conv2D node to see its kernels and feature maps."
+                if ok
+                else "Fix the graph's problems to see kernels and feature maps."
+            )
             return
         config = TrainingConfig.from_section(graph.training)
         model = compile_graph(graph, seed=config.seed)
@@ -151,13 +155,18 @@ class ConvPanel(QtWidgets.QWidget):
         try:
             tiles = kernel_tiles(model, self.node_id)
         except ConvViewError:
-            self._show_nothing(f"{graph.nodes[self.node_id].type} '{self.node_id}' has no "
-                               "kernels: select a Conv2D node to see them and its feature maps.")
+            self._show_nothing(
+                f"{graph.nodes[self.node_id].type} '{self.node_id}' has no "
+                "kernels: select a Conv2D node to see them and its feature maps."
+            )
             return
         node_type = graph.nodes[self.node_id].type
         self.title.setText(f"{node_type} '{self.node_id}': {len(tiles)} filters, {source}")
-        self.kernels.show_tiles([t.image for t in tiles], [str(i + 1) for i in range(
-            len(tiles))], [t.note for t in tiles])
+        self.kernels.show_tiles(
+            [t.image for t in tiles],
+            [str(i + 1) for i in range(len(tiles))],
+            [t.note for t in tiles],
+        )
         data, problem = self._dataset(graph)
         if data is None or len(data.val) + len(data.train) == 0:
             self.maps.clear()
@@ -178,7 +187,12 @@ class ConvPanel(QtWidgets.QWidget):
             self.maps.clear()
             self.sample_label.setText(str(exc))
             return
-        self.maps.show_tiles(feature_map_images(maps), [str(i + 1) for i in range(len(maps))],
-                             [f"feature map {i + 1}: {maps.shape[1]}×{maps.shape[2]}, "
-                              f"min {float(m.min()):.2f}, max {float(m.max()):.2f}"
-                              for i, m in enumerate(maps)])
+        self.maps.show_tiles(
+            feature_map_images(maps),
+            [str(i + 1) for i in range(len(maps))],
+            [
+                f"feature map {i + 1}: {maps.shape[1]}×{maps.shape[2]}, "
+                f"min {float(m.min()):.2f}, max {float(m.max()):.2f}"
+                for i, m in enumerate(maps)
+            ],
+        )

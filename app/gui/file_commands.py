@@ -25,8 +25,13 @@ if TYPE_CHECKING:
     from app.gui.training_panel import TrainingPanel
 
 EXAMPLES = Path(app.__file__).resolve().parents[1] / "examples"
-TEMPLATES = {"LeNet-5": "lenet5", "MNIST CNN": "mnist_cnn", "Digits CNN": "digits_cnn",
-             "Small VGG": "small_vgg", "Mini ResNet": "resnet_mini"}
+TEMPLATES = {
+    "LeNet-5": "lenet5",
+    "MNIST CNN": "mnist_cnn",
+    "Digits CNN": "digits_cnn",
+    "Small VGG": "small_vgg",
+    "Mini ResNet": "resnet_mini",
+}
 Button = QtWidgets.QMessageBox.StandardButton
 RECENT_LIMIT = 10
 
@@ -44,6 +49,7 @@ class FileCommands(QtWidgets.QMainWindow):
     _extra_dirty: bool
 
     if TYPE_CHECKING:  # provided by MainWindow
+
         @property
         def dirty(self) -> bool: ...
 
@@ -51,15 +57,21 @@ class FileCommands(QtWidgets.QMainWindow):
 
         def _update_title(self, *_args: object) -> None: ...
 
-        def _action(self, menu: QtWidgets.QMenu, text: str, slot: Any,
-                    shortcut: Any = None) -> Any: ...
+        def _action(
+            self, menu: QtWidgets.QMenu, text: str, slot: Any, shortcut: Any = None
+        ) -> Any: ...
+
     def maybe_save(self) -> bool:
         """True when it is fine to throw the current graph away."""
         if not self.dirty:
             return True
         answer = QtWidgets.QMessageBox.question(
-            self, "Unsaved changes", f"Save changes to {self.canvas.name}?",
-            Button.Save | Button.Discard | Button.Cancel, Button.Save)
+            self,
+            "Unsaved changes",
+            f"Save changes to {self.canvas.name}?",
+            Button.Save | Button.Discard | Button.Cancel,
+            Button.Save,
+        )
         if answer == Button.Save:
             return self.save()
         return answer == Button.Discard
@@ -74,8 +86,9 @@ class FileCommands(QtWidgets.QMainWindow):
     def open_dialog(self) -> None:
         if not self.maybe_save():
             return
-        name, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Open graph", "",
-                                                        "Convas graphs (*.yaml *.yml)")
+        name, _ = QtWidgets.QFileDialog.getOpenFileName(
+            self, "Open graph", "", "Convas graphs (*.yaml *.yml)"
+        )
         if name:
             self.open_file(name, ask=False)
 
@@ -113,7 +126,8 @@ class FileCommands(QtWidgets.QMainWindow):
 
     def save_as(self) -> bool:
         name, _ = QtWidgets.QFileDialog.getSaveFileName(
-            self, "Save graph", f"{self.canvas.name}.yaml", "Convas graphs (*.yaml)")
+            self, "Save graph", f"{self.canvas.name}.yaml", "Convas graphs (*.yaml)"
+        )
         return self.save_to(Path(name)) if name else False
 
     def save_to(self, path: Path) -> bool:
@@ -133,7 +147,8 @@ class FileCommands(QtWidgets.QMainWindow):
     def export(self, kind: str) -> None:
         suffix = {"py": "PyTorch code (*.py)", "onnx": "ONNX (*.onnx)"}[kind]
         name, _ = QtWidgets.QFileDialog.getSaveFileName(
-            self, "Export", f"{self.canvas.name}.{kind}", suffix)
+            self, "Export", f"{self.canvas.name}.{kind}", suffix
+        )
         if name:
             self.export_to(kind, Path(name))
 
@@ -156,7 +171,8 @@ class FileCommands(QtWidgets.QMainWindow):
 
     def save_weights_dialog(self) -> None:
         name, _ = QtWidgets.QFileDialog.getSaveFileName(
-            self, "Save weights", f"{self.canvas.name}.safetensors", "safetensors (*.safetensors)")
+            self, "Save weights", f"{self.canvas.name}.safetensors", "safetensors (*.safetensors)"
+        )
         if name:
             self.save_weights_to(Path(name))
 
@@ -166,19 +182,22 @@ class FileCommands(QtWidgets.QMainWindow):
         weights = self.conv_view.fitting_weights()
         if weights is None:
             QtWidgets.QMessageBox.information(
-                self, "No weights to save", "Train the model first (or import one): the "
-                "graph has no trained weights that fit its current shape.")
+                self,
+                "No weights to save",
+                "Train the model first (or import one): the "
+                "graph has no trained weights that fit its current shape.",
+            )
             return False
         from app.training.checkpoint import save_weights
 
         try:
-            save_weights(weights, path, {"format": "convas-weights-1",
-                                         "graph": self.canvas.name})
+            save_weights(weights, path, {"format": "convas-weights-1", "graph": self.canvas.name})
             last = self.training.last
             if last is not None and last.result.state is weights:
                 stats = {**last.data.normalization.to_dict(), "classes": last.data.train.classes}
                 path.with_name("normalization.json").write_text(
-                    json.dumps(stats, indent=2) + "\n", encoding="utf-8")
+                    json.dumps(stats, indent=2) + "\n", encoding="utf-8"
+                )
         except OSError as exc:
             QtWidgets.QMessageBox.critical(self, "Cannot save weights", f"{path}: {exc.strerror}")
             return False
@@ -186,8 +205,9 @@ class FileCommands(QtWidgets.QMainWindow):
         return True
 
     def export_png(self) -> None:
-        name, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Export image",
-                                                        f"{self.canvas.name}.png", "PNG (*.png)")
+        name, _ = QtWidgets.QFileDialog.getSaveFileName(
+            self, "Export image", f"{self.canvas.name}.png", "PNG (*.png)"
+        )
         if name:
             self.viewer.grab().save(name)
 
@@ -197,7 +217,8 @@ class FileCommands(QtWidgets.QMainWindow):
         if not self.maybe_save():
             return
         name, _ = QtWidgets.QFileDialog.getOpenFileName(
-            self, "Import a PyTorch model", "", "Python files (*.py)")
+            self, "Import a PyTorch model", "", "Python files (*.py)"
+        )
         if not name:
             return
         from graph_io.torch_target import model_names
@@ -209,17 +230,19 @@ class FileCommands(QtWidgets.QMainWindow):
             return
         if not names:
             QtWidgets.QMessageBox.critical(
-                self, "Cannot import", f"{name} defines no nn.Module class, instance or "
-                "function returning one")
+                self,
+                "Cannot import",
+                f"{name} defines no nn.Module class, instance or function returning one",
+            )
             return
         attr, ok = QtWidgets.QInputDialog.getItem(
-            self, "Import a PyTorch model", "Model (class, instance or factory):",
-            names, 0, False)
+            self, "Import a PyTorch model", "Model (class, instance or factory):", names, 0, False
+        )
         if not ok:
             return
         shape, ok = QtWidgets.QInputDialog.getText(
-            self, "Import a PyTorch model", "Input shape, channels×height×width:",
-            text="1x28x28")
+            self, "Import a PyTorch model", "Input shape, channels×height×width:", text="1x28x28"
+        )
         if ok:
             self.import_torch(name, attr, shape)
 
@@ -247,7 +270,9 @@ class FileCommands(QtWidgets.QMainWindow):
         self.fit()
         self.statusBar().showMessage(
             f"imported {label}: {len(result.graph.nodes)} nodes; outputs match the model "
-            f"(largest difference {result.difference:.1e})", 8000)
+            f"(largest difference {result.difference:.1e})",
+            8000,
+        )
         return True
 
     def _remember(self, path: Path) -> None:

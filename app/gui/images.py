@@ -21,7 +21,10 @@ def to_pixmap(image: np.ndarray, size: int) -> QtGui.QPixmap:
         fmt = QtGui.QImage.Format.Format_Grayscale8
         qimage = QtGui.QImage(data.data, width, height, width, fmt)
     factor = max(1, size // max(width, height))
-    scaled = qimage.scaled(width * factor, height * factor,
-                           QtCore.Qt.AspectRatioMode.KeepAspectRatio,
-                           QtCore.Qt.TransformationMode.FastTransformation)
+    scaled = qimage.scaled(
+        width * factor,
+        height * factor,
+        QtCore.Qt.AspectRatioMode.KeepAspectRatio,
+        QtCore.Qt.TransformationMode.FastTransformation,
+    )
     return QtGui.QPixmap.fromImage(scaled.copy())  # copy: detach from the numpy buffer

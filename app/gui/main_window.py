@@ -51,27 +51,35 @@ class MainWindow(FileCommands):
         self.problems = ProblemsList()
         self.help = QtWidgets.QTextBrowser()
         self.help.setHtml(help_html(None))
-        layers_dock = self.add_dock("Layers", self.layers,
-                                    QtCore.Qt.DockWidgetArea.LeftDockWidgetArea)
-        params_dock = self.add_dock("Parameters", scrolling(self.params),
-                                    QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
-        self.help_dock = self.add_dock("Help", self.help,
-                                       QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
-        summary_dock = self.add_dock("Summary", self.summary,
-                                     QtCore.Qt.DockWidgetArea.BottomDockWidgetArea)
-        problems_dock = self.add_dock("Problems", self.problems,
-                                      QtCore.Qt.DockWidgetArea.BottomDockWidgetArea)
+        layers_dock = self.add_dock(
+            "Layers", self.layers, QtCore.Qt.DockWidgetArea.LeftDockWidgetArea
+        )
+        params_dock = self.add_dock(
+            "Parameters", scrolling(self.params), QtCore.Qt.DockWidgetArea.RightDockWidgetArea
+        )
+        self.help_dock = self.add_dock(
+            "Help", self.help, QtCore.Qt.DockWidgetArea.RightDockWidgetArea
+        )
+        summary_dock = self.add_dock(
+            "Summary", self.summary, QtCore.Qt.DockWidgetArea.BottomDockWidgetArea
+        )
+        problems_dock = self.add_dock(
+            "Problems", self.problems, QtCore.Qt.DockWidgetArea.BottomDockWidgetArea
+        )
         self.splitDockWidget(summary_dock, problems_dock, QtCore.Qt.Orientation.Horizontal)
         self._extra_dirty = False  # edits outside the undo stack (training settings)
         self.training = TrainingPanel(self)
         self.results = ResultsPanel()
         self.conv_view = ConvPanel(self)
-        self.training_dock = self.add_dock("Training", self.training,
-                                           QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
-        self.kernels_dock = self.add_dock("Kernels / feature maps", self.conv_view,
-                                          QtCore.Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.results_dock = self.add_dock("Results", self.results,
-                                          QtCore.Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.training_dock = self.add_dock(
+            "Training", self.training, QtCore.Qt.DockWidgetArea.RightDockWidgetArea
+        )
+        self.kernels_dock = self.add_dock(
+            "Kernels / feature maps", self.conv_view, QtCore.Qt.DockWidgetArea.BottomDockWidgetArea
+        )
+        self.results_dock = self.add_dock(
+            "Results", self.results, QtCore.Qt.DockWidgetArea.BottomDockWidgetArea
+        )
         self.tabifyDockWidget(params_dock, self.training_dock)
         params_dock.raise_()
         self.tabifyDockWidget(problems_dock, self.results_dock)
@@ -79,11 +87,13 @@ class MainWindow(FileCommands):
         self.help_dock.raise_()
         problems_dock.raise_()
         self.training.run_finished.connect(self._on_run_finished)
-        self.resizeDocks([layers_dock, params_dock, self.help_dock], [210, 420, 420],
-                         QtCore.Qt.Orientation.Horizontal)
+        self.resizeDocks(
+            [layers_dock, params_dock, self.help_dock],
+            [210, 420, 420],
+            QtCore.Qt.Orientation.Horizontal,
+        )
         self.resizeDocks([summary_dock], [230], QtCore.Qt.Orientation.Vertical)
-        self.resizeDocks([params_dock, self.help_dock], [420, 160],
-                         QtCore.Qt.Orientation.Vertical)
+        self.resizeDocks([params_dock, self.help_dock], [420, 160], QtCore.Qt.Orientation.Vertical)
         self._can_undo = False  # the undo stack's state, as its signals last said
         self._can_redo = False
         self._build_menus()
@@ -114,8 +124,9 @@ class MainWindow(FileCommands):
         QtCore.QTimer.singleShot(WARM_UP_DELAY_MS, start_background_warm_up)
 
     # ---- docks and state -------------------------------------------------------
-    def add_dock(self, title: str, widget: QtWidgets.QWidget,
-                 area: QtCore.Qt.DockWidgetArea) -> QtWidgets.QDockWidget:
+    def add_dock(
+        self, title: str, widget: QtWidgets.QWidget, area: QtCore.Qt.DockWidgetArea
+    ) -> QtWidgets.QDockWidget:
         """Add a dock; the training views use this too."""
         dock = QtWidgets.QDockWidget(title, self)
         dock.setObjectName(title)
@@ -256,8 +267,9 @@ class MainWindow(FileCommands):
             self.select(node.name())
 
     # ---- menus -------------------------------------------------------------------
-    def _action(self, menu: QtWidgets.QMenu, text: str, slot: Any,
-                shortcut: Any = None) -> QtGui.QAction:
+    def _action(
+        self, menu: QtWidgets.QMenu, text: str, slot: Any, shortcut: Any = None
+    ) -> QtGui.QAction:
         action = menu.addAction(text)
         action.triggered.connect(lambda _checked=False: slot())
         if shortcut is not None:
@@ -293,8 +305,9 @@ class MainWindow(FileCommands):
         stack = self.canvas.graph.undo_stack()
         self.undo_action = self._action(edit, "&Undo", self._undo, keys.Undo)
         self.redo_action = self._action(edit, "&Redo", self._redo)
-        self.redo_action.setShortcuts([QtGui.QKeySequence("Ctrl+Shift+Z"),
-                                       QtGui.QKeySequence("Ctrl+Y")])
+        self.redo_action.setShortcuts(
+            [QtGui.QKeySequence("Ctrl+Shift+Z"), QtGui.QKeySequence("Ctrl+Y")]
+        )
         stack.undoTextChanged.connect(lambda text: self._label_undo("Undo", text))
         stack.redoTextChanged.connect(lambda text: self._label_undo("Redo", text))
         stack.canUndoChanged.connect(lambda can: self._update_undo_actions(undo=can))
@@ -303,11 +316,19 @@ class MainWindow(FileCommands):
         g = self.canvas.graph
         self._action(edit, "&Copy", g.copy_nodes, keys.Copy)
         editing.append(self._action(edit, "&Paste", g.paste_nodes, keys.Paste))
-        editing.append(self._action(
-            edit, "&Duplicate", lambda: g.duplicate_nodes(g.selected_nodes()), "Ctrl+D"))
-        editing.append(self._action(
-            edit, "De&lete", lambda: g.delete_nodes(g.selected_nodes()),
-            QtGui.QKeySequence(QtCore.Qt.Key.Key_Delete)))
+        editing.append(
+            self._action(
+                edit, "&Duplicate", lambda: g.duplicate_nodes(g.selected_nodes()), "Ctrl+D"
+            )
+        )
+        editing.append(
+            self._action(
+                edit,
+                "De&lete",
+                lambda: g.delete_nodes(g.selected_nodes()),
+                QtGui.QKeySequence(QtCore.Qt.Key.Key_Delete),
+            )
+        )
         self._action(edit, "Select &All", g.select_all, keys.SelectAll)
         edit.addSeparator()
         editing.append(self._action(edit, "Auto &Layout", self.auto_layout, "Ctrl+L"))
@@ -371,8 +392,15 @@ class MainWindow(FileCommands):
                 return True
         if event.type() in (QtCore.QEvent.Type.DragEnter, QtCore.QEvent.Type.Drop):
             mime = event.mimeData()  # type: ignore[attr-defined]
-            files = [u.toLocalFile() for u in mime.urls() if u.toLocalFile().endswith(
-                (".yaml", ".yml"))] if mime.hasUrls() else []
+            files = (
+                [
+                    u.toLocalFile()
+                    for u in mime.urls()
+                    if u.toLocalFile().endswith((".yaml", ".yml"))
+                ]
+                if mime.hasUrls()
+                else []
+            )
             if files:
                 event.acceptProposedAction()  # type: ignore[attr-defined]
                 if event.type() == QtCore.QEvent.Type.Drop:

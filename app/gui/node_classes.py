@@ -33,15 +33,20 @@ def _make(spec: LayerSpec) -> type[BaseNode]:
         self.add_output(OUTPUT_PORT, multi_output=True, display_name=False)
         for param in spec.params:
             default: Any = param.default
-            self.create_property(prop(param.name), list(default) if isinstance(default, list)
-                                 else default)
+            self.create_property(
+                prop(param.name), list(default) if isinstance(default, list) else default
+            )
 
-    return type(spec.type, (BaseNode,), {
-        "__identifier__": IDENTIFIER,
-        "NODE_NAME": spec.title,
-        "LAYER_TYPE": spec.type,
-        "__init__": init,
-    })
+    return type(
+        spec.type,
+        (BaseNode,),
+        {
+            "__identifier__": IDENTIFIER,
+            "NODE_NAME": spec.title,
+            "LAYER_TYPE": spec.type,
+            "__init__": init,
+        },
+    )
 
 
 NODE_CLASSES: dict[str, type[BaseNode]] = {s.type: _make(s) for s in nodes.all_layers()}

@@ -76,9 +76,12 @@ class Palette(QtWidgets.QWidget):
             group.setHidden(visible == 0)
 
     def visible_types(self) -> list[str]:
-        return [str(child.data(0, QtCore.Qt.ItemDataRole.UserRole))
-                for group, children in self.groups for child in children
-                if not child.isHidden() and not group.isHidden()]
+        return [
+            str(child.data(0, QtCore.Qt.ItemDataRole.UserRole))
+            for group, children in self.groups
+            for child in children
+            if not child.isHidden() and not group.isHidden()
+        ]
 
     def _double_clicked(self, item: QtWidgets.QTreeWidgetItem) -> None:
         layer = item.data(0, QtCore.Qt.ItemDataRole.UserRole)
@@ -102,16 +105,25 @@ class SummaryTable(QtWidgets.QTableWidget):
         resize = self.rowCount() != len(rows) + 1
         self.setRowCount(len(rows) + 1)
         for row, r in enumerate(rows):
-            cells = (r.id, r.type, shape_text(r.shape) if r.error is None else "error",
-                     f"{r.params:,}", f"{r.macs:,}")
+            cells = (
+                r.id,
+                r.type,
+                shape_text(r.shape) if r.error is None else "error",
+                f"{r.params:,}",
+                f"{r.macs:,}",
+            )
             for col, text in enumerate(cells):
                 item = QtWidgets.QTableWidgetItem(text)
                 if r.error:
                     item.setToolTip(r.error)
                 self.setItem(row, col, item)
-        totals = ("Total", f"{memory_text(report.total_memory)} activations",
-                  shape_text(report.output_shape), f"{report.total_params:,}",
-                  f"{report.total_macs:,}")
+        totals = (
+            "Total",
+            f"{memory_text(report.total_memory)} activations",
+            shape_text(report.output_shape),
+            f"{report.total_params:,}",
+            f"{report.total_macs:,}",
+        )
         for col, text in enumerate(totals):
             item = QtWidgets.QTableWidgetItem(text)
             font = item.font()
@@ -159,8 +171,10 @@ def _block(text: str) -> str:
 def help_html(layer: str | None) -> str:
     """The help page of a layer, built from its declaration in ``nodes/``."""
     if layer is None:
-        return ("<h3>Layer help</h3><p>Select a node (or press F1 on it) to read what the "
-                "layer does and what each parameter means.</p>")
+        return (
+            "<h3>Layer help</h3><p>Select a node (or press F1 on it) to read what the "
+            "layer does and what each parameter means.</p>"
+        )
     spec = nodes.get(layer)
     paragraphs = "".join(_block(p) for p in spec.doc.strip().split("\n\n"))
     rows = "".join(
@@ -168,11 +182,16 @@ def help_html(layer: str | None) -> str:
         f"<td>{html.escape(p.describe_allowed())}</td><td>{html.escape(p.help)}</td></tr>"
         for p in spec.params
     )
-    table = (f"<table border='1' cellpadding='3' cellspacing='0'><tr><th>Parameter</th>"
-             f"<th>Default</th><th>Allowed</th><th>Meaning</th></tr>{rows}</table>"
-             if rows else "<p><i>No parameters.</i></p>")
-    return f"<h3>{html.escape(spec.title)}</h3><p><i>{html.escape(spec.summary)}</i></p>" \
-           f"{paragraphs}{table}"
+    table = (
+        f"<table border='1' cellpadding='3' cellspacing='0'><tr><th>Parameter</th>"
+        f"<th>Default</th><th>Allowed</th><th>Meaning</th></tr>{rows}</table>"
+        if rows
+        else "<p><i>No parameters.</i></p>"
+    )
+    return (
+        f"<h3>{html.escape(spec.title)}</h3><p><i>{html.escape(spec.summary)}</i></p>"
+        f"{paragraphs}{table}"
+    )
 
 
 def status_text(report: Report, count: Any) -> str:

@@ -46,8 +46,10 @@ class ParamEditor(QtWidgets.QWidget):
 def _spin(spec: ParamSpec, lowest: float | None = None) -> QtWidgets.QSpinBox:
     box = QtWidgets.QSpinBox()
     low = spec.minimum if spec.minimum is not None else lowest
-    box.setRange(int(low) if low is not None else -INT_LIMIT,
-                 int(spec.maximum) if spec.maximum is not None else INT_LIMIT)
+    box.setRange(
+        int(low) if low is not None else -INT_LIMIT,
+        int(spec.maximum) if spec.maximum is not None else INT_LIMIT,
+    )
     box.setKeyboardTracking(False)  # apply on Enter/focus-out, not on every digit
     box.setAccelerated(True)
     return box
@@ -203,12 +205,17 @@ class PaddingEditor(ParamEditor):
         super().__init__(spec)
         self.combo = QtWidgets.QComboBox()
         self.combo.addItems(list(self.MODES))
-        self.combo.setItemData(0, "no padding: the output shrinks by kernel-1",
-                               QtCore.Qt.ItemDataRole.ToolTipRole)
-        self.combo.setItemData(1, "pad so that the output keeps the input size (stride 1)",
-                               QtCore.Qt.ItemDataRole.ToolTipRole)
-        self.combo.setItemData(2, "pad every side by the number of pixels given",
-                               QtCore.Qt.ItemDataRole.ToolTipRole)
+        self.combo.setItemData(
+            0, "no padding: the output shrinks by kernel-1", QtCore.Qt.ItemDataRole.ToolTipRole
+        )
+        self.combo.setItemData(
+            1,
+            "pad so that the output keeps the input size (stride 1)",
+            QtCore.Qt.ItemDataRole.ToolTipRole,
+        )
+        self.combo.setItemData(
+            2, "pad every side by the number of pixels given", QtCore.Qt.ItemDataRole.ToolTipRole
+        )
         self.spin = _spin(spec, lowest=0)
         self.spin.setMaximum(4096)
         self.layout_.addWidget(self.combo)

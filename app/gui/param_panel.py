@@ -59,8 +59,12 @@ class ParamPanel(QtWidgets.QWidget):
         if node is None:
             return
         for name, editor in self.editors.items():
-            if isinstance(editor, ParamEditor) and name in node.params and \
-                    editor.value() != node.params[name] and not self.errors[name].isVisible():
+            if (
+                isinstance(editor, ParamEditor)
+                and name in node.params
+                and editor.value() != node.params[name]
+                and not self.errors[name].isVisible()
+            ):
                 editor.set_value(node.params[name])
 
     def _add_row(self, key: str, label: str, editor: QtWidgets.QWidget, help_text: str) -> None:

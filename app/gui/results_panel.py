@@ -16,16 +16,18 @@ WRONG = QtGui.QColor("#ff6b6b")
 def heat(fraction: float) -> QtGui.QColor:
     """Dark blue for none of a row's samples, bright for all of them."""
     fraction = max(0.0, min(1.0, fraction))
-    return QtGui.QColor.fromRgbF(0.12 + 0.1 * fraction, 0.16 + 0.4 * fraction,
-                                 0.22 + 0.68 * fraction)
+    return QtGui.QColor.fromRgbF(
+        0.12 + 0.1 * fraction, 0.16 + 0.4 * fraction, 0.22 + 0.68 * fraction
+    )
 
 
 class ResultsPanel(QtWidgets.QWidget):
     def __init__(self) -> None:
         super().__init__()
         layout = QtWidgets.QVBoxLayout(self)
-        self.headline = QtWidgets.QLabel("Train the model to see how it does on the "
-                                         "validation images.")
+        self.headline = QtWidgets.QLabel(
+            "Train the model to see how it does on the validation images."
+        )
         self.headline.setWordWrap(True)
         layout.addWidget(self.headline)
         tabs = QtWidgets.QTabWidget()
@@ -40,8 +42,9 @@ class ResultsPanel(QtWidgets.QWidget):
     def show_run(self, finished: RunFinished) -> None:
         evaluation = finished.evaluation
         if evaluation is None:
-            self.headline.setText("No validation split: set Validation share above 0 to "
-                                  "see a confusion matrix.")
+            self.headline.setText(
+                "No validation split: set Validation share above 0 to see a confusion matrix."
+            )
             self.matrix.clear()
             self.samples.clear()
             return
@@ -49,7 +52,8 @@ class ResultsPanel(QtWidgets.QWidget):
         total = len(evaluation.predictions)
         self.headline.setText(
             f"Validation accuracy {evaluation.accuracy:.1%} — {wrong} of {total} images "
-            "misclassified (shown first under Sample predictions).")
+            "misclassified (shown first under Sample predictions)."
+        )
         classes = evaluation.classes
         count = len(classes)
         self.matrix.clear()
@@ -58,8 +62,7 @@ class ResultsPanel(QtWidgets.QWidget):
         self.matrix.setHorizontalHeaderLabels([*classes, "accuracy"])
         self.matrix.setVerticalHeaderLabels(classes)
         rows = evaluation.confusion.tolist()
-        for r, (row, accuracy) in enumerate(zip(rows, evaluation.per_class_accuracy,
-                                                strict=True)):
+        for r, (row, accuracy) in enumerate(zip(rows, evaluation.per_class_accuracy, strict=True)):
             row_total = max(1, sum(row))
             for c, value in enumerate(row):
                 item = QtWidgets.QTableWidgetItem(str(value))
@@ -78,7 +81,10 @@ class ResultsPanel(QtWidgets.QWidget):
         self.samples.show_tiles(
             [sample_image(x[p.index]) for p in shown],
             [f"{classes[p.true]}→{classes[p.predicted]}" for p in shown],
-            [f"true {classes[p.true]}, predicted {classes[p.predicted]} "
-             f"({p.confidence:.0%} sure)" for p in shown],
+            [
+                f"true {classes[p.true]}, predicted {classes[p.predicted]} "
+                f"({p.confidence:.0%} sure)"
+                for p in shown
+            ],
             [None if p.correct else WRONG for p in shown],
         )

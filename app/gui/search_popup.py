@@ -71,8 +71,11 @@ class SearchPopup(QtWidgets.QFrame):
             self.list.setCurrentItem(first)
 
     def visible_types(self) -> list[str]:
-        return [str(self.list.item(r).data(ROLE)) for r in range(self.list.count())
-                if not self.list.item(r).isHidden()]
+        return [
+            str(self.list.item(r).data(ROLE))
+            for r in range(self.list.count())
+            if not self.list.item(r).isHidden()
+        ]
 
     def choose(self) -> None:
         """Create the highlighted layer (what Enter does)."""
@@ -105,8 +108,11 @@ class SearchPopup(QtWidgets.QFrame):
             if key in (QtCore.Qt.Key.Key_Down, QtCore.Qt.Key.Key_Up):
                 self._step(1 if key == QtCore.Qt.Key.Key_Down else -1)
                 return True
-        if watched is self.field and event.type() == QtCore.QEvent.Type.FocusOut and \
-                not self.list.hasFocus():
+        if (
+            watched is self.field
+            and event.type() == QtCore.QEvent.Type.FocusOut
+            and not self.list.hasFocus()
+        ):
             QtCore.QTimer.singleShot(0, self._hide_unless_focused)
         return super().eventFilter(watched, event)
 

@@ -25,9 +25,13 @@ class TileGrid(QtWidgets.QListWidget):
         self.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.NoSelection)
         self.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
 
-    def show_tiles(self, images: Sequence[np.ndarray], captions: Sequence[str],
-                   tooltips: Sequence[str] | None = None,
-                   colours: Sequence[QtGui.QColor | None] | None = None) -> None:
+    def show_tiles(
+        self,
+        images: Sequence[np.ndarray],
+        captions: Sequence[str],
+        tooltips: Sequence[str] | None = None,
+        colours: Sequence[QtGui.QColor | None] | None = None,
+    ) -> None:
         self.setUpdatesEnabled(False)
         try:
             self.clear()

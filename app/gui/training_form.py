@@ -17,8 +17,14 @@ from PySide6 import QtCore, QtWidgets
 from app.training.datasets import BUILTIN_DATASETS
 from graph_io.training_config import TrainingConfig
 
-LABELS = {"lr": "Learning rate", "val_fraction": "Validation share", "batch_size": "Batch size",
-          "weight_decay": "Weight decay", "path": "Data path", "samples": "Samples"}
+LABELS = {
+    "lr": "Learning rate",
+    "val_fraction": "Validation share",
+    "batch_size": "Batch size",
+    "weight_decay": "Weight decay",
+    "path": "Data path",
+    "samples": "Samples",
+}
 
 
 def _bounds(info: FieldInfo) -> tuple[int | None, int | None]:
@@ -101,8 +107,13 @@ class TrainingForm(QtWidgets.QWidget):
             elif isinstance(editor, QtWidgets.QSpinBox):
                 editor.setValue(int(value))
             elif isinstance(editor, QtWidgets.QLineEdit):
-                editor.setText("" if value is None else f"{value:g}" if isinstance(
-                    value, float) else str(value))
+                editor.setText(
+                    ""
+                    if value is None
+                    else f"{value:g}"
+                    if isinstance(value, float)
+                    else str(value)
+                )
             editor.blockSignals(False)
         self._edited()
 
@@ -148,15 +159,20 @@ class TrainingForm(QtWidgets.QWidget):
         bad = {name for name, _ in problems}
         for name, editor in self.editors.items():
             editor.setStyleSheet("background: #5a2a2a" if name in bad else "")
-        self.error.setText("\n".join(
-            f"{LABELS.get(n, n.replace('_', ' ').capitalize())}: {m}" for n, m in problems))
+        self.error.setText(
+            "\n".join(
+                f"{LABELS.get(n, n.replace('_', ' ').capitalize())}: {m}" for n, m in problems
+            )
+        )
         self.changed.emit()
 
     def _browse(self) -> None:
         name, _ = QtWidgets.QFileDialog.getOpenFileName(
-            self, "Dataset file", "", "Datasets (*.npz *ubyte *ubyte.gz);;All files (*)")
+            self, "Dataset file", "", "Datasets (*.npz *ubyte *ubyte.gz);;All files (*)"
+        )
         if not name:
-            name = QtWidgets.QFileDialog.getExistingDirectory(self, "Image folder (one "
-                                                              "subfolder per class)")
+            name = QtWidgets.QFileDialog.getExistingDirectory(
+                self, "Image folder (one subfolder per class)"
+            )
         if name:
             self.set_value("dataset", name)

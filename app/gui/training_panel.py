@@ -49,8 +49,7 @@ class Curves(QtWidgets.QWidget):
         self.train_loss = self.loss.plot(pen=TRAIN_PEN, name="train")
         self.val_loss = self.loss.plot(pen=VAL_PEN, symbol="o", symbolSize=5, name="validation")
         self.train_acc = self.accuracy.plot(pen=TRAIN_PEN, name="train")
-        self.val_acc = self.accuracy.plot(pen=VAL_PEN, symbol="o", symbolSize=5,
-                                          name="validation")
+        self.val_acc = self.accuracy.plot(pen=VAL_PEN, symbol="o", symbolSize=5, name="validation")
         self.clear()
 
     def clear(self, epochs: int | None = None) -> None:
@@ -62,7 +61,8 @@ class Curves(QtWidgets.QWidget):
         self._turn = 0
         self._drawn: dict[str, int] = {}
         self.data: dict[str, tuple[list[float], list[float]]] = {
-            k: ([], []) for k in ("train_loss", "val_loss", "train_acc", "val_acc")}
+            k: ([], []) for k in ("train_loss", "val_loss", "train_acc", "val_acc")
+        }
         for name in self.data:
             getattr(self, name).setData([], [])
 
@@ -180,8 +180,9 @@ class TrainingPanel(QtWidgets.QWidget):
         if self._natural is not None:
             self.fix.setText(f"Set Input to {format_shape(self._natural)}")
 
-    def _natural_shape(self, spec: str, path: str | None,
-                       request: tuple[int, int, int]) -> tuple[int, ...]:
+    def _natural_shape(
+        self, spec: str, path: str | None, request: tuple[int, int, int]
+    ) -> tuple[int, ...]:
         """The dataset's own image shape, remembered: this runs on every graph edit and
         a folder dataset would otherwise be read from disk each time. Editing the
         dataset setting forgets it."""
@@ -269,7 +270,8 @@ class TrainingPanel(QtWidgets.QWidget):
             self.status.setText(
                 f"epoch {event.epoch}/{event.epochs} · batch {event.batch}/{event.batches} · "
                 f"loss {event.loss:.3f} · accuracy {event.accuracy:.1%} · "
-                f"{event.samples_per_s:,.0f} samples/s · ETA {event.eta_s:.0f} s")
+                f"{event.samples_per_s:,.0f} samples/s · ETA {event.eta_s:.0f} s"
+            )
         elif isinstance(event, EpochEnd):
             if event.val_loss is not None and event.val_accuracy is not None:
                 self.curves.add("val_loss", event.epoch, event.val_loss)
@@ -291,7 +293,8 @@ class TrainingPanel(QtWidgets.QWidget):
                 f"{'Stopped' if result.stopped else 'Finished'} after {len(result.epochs)} "
                 f"epoch(s) in {result.wall_s:.1f} s · "
                 + (f"validation accuracy {val:.1%}" if val is not None else "no validation split")
-                + f" · {result.samples_per_s:,.0f} samples/s")
+                + f" · {result.samples_per_s:,.0f} samples/s"
+            )
             if not result.stopped:
                 self.progress.setValue(self.progress.maximum())
             self.run_finished.emit(outcome)

@@ -54,8 +54,13 @@ class TrainingRun(QtCore.QObject):
     progress = QtCore.Signal(object)  # engine events (BatchEnd, EpochEnd, Log, ...)
     finished = QtCore.Signal(object)  # RunFinished or RunCrashed, exactly once
 
-    def __init__(self, graph: Graph, config: TrainingConfig, base_dir: Path | None,
-                 parent: QtCore.QObject | None = None) -> None:
+    def __init__(
+        self,
+        graph: Graph,
+        config: TrainingConfig,
+        base_dir: Path | None,
+        parent: QtCore.QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self.graph, self.config, self.base_dir = graph.copy(), config, base_dir
         self._queue: queue.Queue[object] = queue.Queue()
@@ -91,8 +96,14 @@ class TrainingRun(QtCore.QObject):
         try:
             wait_until_warm()
             data = prepare_data(self.graph, self.config, self.base_dir)
-            result = train(self.graph, self.config, on_event=self._queue.put, stop=self._stop,
-                           base_dir=self.base_dir, data=data)
+            result = train(
+                self.graph,
+                self.config,
+                on_event=self._queue.put,
+                stop=self._stop,
+                base_dir=self.base_dir,
+                data=data,
+            )
             evaluation = None
             if result.state is not None and len(data.val):
                 model = compile_graph(self.graph, seed=self.config.seed)

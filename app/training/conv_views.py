@@ -73,8 +73,9 @@ def kernel_tiles(model: nn.Module, node_id: str) -> list[KernelTile]:
             mean = w.mean(axis=0)
             image = signed_to_uint8(mean, float(np.abs(weight.mean(axis=1)).max()))
             note = f"mean over {channels} input channels"
-        tiles.append(KernelTile(image, f"filter {index + 1} of {filters}: "
-                                       f"{w.shape[1]}×{w.shape[2]}, {note}"))
+        tiles.append(
+            KernelTile(image, f"filter {index + 1} of {filters}: {w.shape[1]}×{w.shape[2]}, {note}")
+        )
     return tiles
 
 

@@ -56,7 +56,12 @@ def prepare_data(graph: Graph, config: TrainingConfig, base_dir: Path | None) ->
     except ConvasError:
         warning = None  # load_dataset below reports the real problem with the data
     data = load_dataset(
-        spec, channels=channels, height=height, width=width, seed=config.seed, path=path,
+        spec,
+        channels=channels,
+        height=height,
+        width=width,
+        seed=config.seed,
+        path=path,
         size=config.samples,
     )
     train, val = data.split(config.val_fraction, seed=config.seed)

@@ -37,7 +37,7 @@ class DistributedHooks(TrainHooks):
     def shard(self, order: torch.Tensor) -> torch.Tensor:
         """Every rank gets the same number of samples, so all take the same steps."""
         usable = len(order) - len(order) % self.world_size
-        return order[self.rank:usable:self.world_size]
+        return order[self.rank : usable : self.world_size]
 
     def reduce_sum(self, values: torch.Tensor) -> torch.Tensor:
         values = values.clone()
@@ -47,9 +47,14 @@ class DistributedHooks(TrainHooks):
 
 def launch_command(args: argparse.Namespace, passthrough: list[str]) -> list[str]:
     """The torch.distributed.run command line for ``convas train --nproc``."""
-    command = [sys.executable, "-m", "torch.distributed.run",
-               f"--nproc-per-node={args.nproc}", f"--nnodes={args.nnodes}",
-               f"--node-rank={args.node_rank}"]
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        f"--nproc-per-node={args.nproc}",
+        f"--nnodes={args.nnodes}",
+        f"--node-rank={args.node_rank}",
+    ]
     if args.master:
         host, _, port = args.master.rpartition(":")
         command += [f"--master-addr={host}", f"--master-port={port}"]
@@ -79,17 +84,25 @@ def main(argv: list[str] | None = None) -> int:
         config = config_from_args(graph, args, OVERRIDES)
         printer = ProgressPrinter(enabled=hooks.is_main and not args.quiet)
         out = Path(args.out) if args.out else None
-        result = train(graph, config, on_event=printer, out_dir=out, hooks=hooks,
-                       base_dir=Path(args.file).resolve().parent)
+        result = train(
+            graph,
+            config,
+            on_event=printer,
+            out_dir=out,
+            hooks=hooks,
+            base_dir=Path(args.file).resolve().parent,
+        )
         printer.close()
         model_sum = torch.tensor([result.weights_checksum], dtype=torch.float64)
         gathered = [torch.zeros(1, dtype=torch.float64) for _ in range(hooks.world_size)]
         dist.all_gather(gathered, model_sum)
         if hooks.is_main:
             same = all(torch.equal(g, gathered[0]) for g in gathered)
-            print(f"{hooks.world_size} ranks: weights "
-                  f"{'identical' if same else 'DIFFER'} (checksum {gathered[0].item():.6f}); "
-                  f"{result.samples_per_s:,.0f} samples/s in {result.wall_s:.1f} s")
+            print(
+                f"{hooks.world_size} ranks: weights "
+                f"{'identical' if same else 'DIFFER'} (checksum {gathered[0].item():.6f}); "
+                f"{result.samples_per_s:,.0f} samples/s in {result.wall_s:.1f} s"
+            )
             final = result.final_val_accuracy
             if final is not None:
                 print(f"val accuracy {final:.1%}")

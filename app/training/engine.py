@@ -67,8 +67,11 @@ def check_output(graph: Graph, classes: int, dataset: str) -> None:
             "ends with a vector — add Flatten (or GlobalAvgPool2D) and Dense"
         )
     if shape[0] != classes:
-        fix = f"set Units of Dense '{node.id}' to {classes}" if node.type == "Dense" else (
-            f"end the graph with a Dense layer of {classes} units")
+        fix = (
+            f"set Units of Dense '{node.id}' to {classes}"
+            if node.type == "Dense"
+            else (f"end the graph with a Dense layer of {classes} units")
+        )
         raise TrainingError(
             f"output of {node.type} '{node.id}' has {shape[0]} values but dataset "
             f"'{dataset}' has {classes} classes — {fix}"
@@ -86,8 +89,9 @@ def ends_with_softmax(graph: Graph) -> bool:
 def make_optimizer(model: nn.Module, config: TrainingConfig) -> torch.optim.Optimizer:
     params = model.parameters()
     if config.optimizer == "SGD":
-        return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum,
-                               weight_decay=config.weight_decay)
+        return torch.optim.SGD(
+            params, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay
+        )
     if config.optimizer == "AdamW":
         return torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
     return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
@@ -104,8 +108,13 @@ def loss_function(graph: Graph) -> Callable[[torch.Tensor, torch.Tensor], torch.
     return F.cross_entropy
 
 
-def evaluate_split(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn: Callable[
-        [torch.Tensor, torch.Tensor], torch.Tensor], batch: int = 512) -> tuple[float, float]:
+def evaluate_split(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    batch: int = 512,
+) -> tuple[float, float]:
     """(mean loss, accuracy) over a whole split, without gradients."""
     if len(y) == 0:
         return math.nan, math.nan
@@ -114,8 +123,8 @@ def evaluate_split(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn: 
     total_loss, correct = 0.0, 0
     with torch.inference_mode():
         for start in range(0, len(y), batch):
-            out = model(x[start:start + batch])
-            target = y[start:start + batch]
+            out = model(x[start : start + batch])
+            target = y[start : start + batch]
             total_loss += float(loss_fn(out, target)) * len(target)
             correct += int((out.argmax(1) == target).sum())
     model.train(was_training)
@@ -149,8 +158,12 @@ def train(
         emit(Log(data.warning))
     check_output(graph, data.train.num_classes, data.train.name)
     if ends_with_softmax(graph):
-        emit(Log("the last layer applies Softmax; training uses NLL on its log "
-                 "(equivalent to cross-entropy on the scores)"))
+        emit(
+            Log(
+                "the last layer applies Softmax; training uses NLL on its log "
+                "(equivalent to cross-entropy on the scores)"
+            )
+        )
     model = compile_graph(graph, seed=config.seed).to(device)
     model = hooks.wrap_model(model)
     optimizer = make_optimizer(model, config)
@@ -174,7 +187,7 @@ def train(
         seen = 0
         last_emit = 0.0
         for index in range(batches):
-            chunk = order[index * batch_size:(index + 1) * batch_size]
+            chunk = order[index * batch_size : (index + 1) * batch_size]
             xb, yb = x[chunk], y[chunk]
             out = model(xb)
             loss = loss_fn(out, yb)
@@ -200,22 +213,40 @@ def train(
                 last_emit = now
                 rate = (seen_total + seen) / max(now - started, 1e-9)
                 remaining = (config.epochs - epoch) * len(order) + len(order) - seen
-                emit(BatchEnd(epoch, config.epochs, index + 1, batches, value,
-                              int(correct) / seen, rate, remaining / max(rate, 1e-9)))
+                emit(
+                    BatchEnd(
+                        epoch,
+                        config.epochs,
+                        index + 1,
+                        batches,
+                        value,
+                        int(correct) / seen,
+                        rate,
+                        remaining / max(rate, 1e-9),
+                    )
+                )
             if stop.is_set():
                 stopped = True
                 break
         seen_total += seen
-        totals = hooks.reduce_sum(torch.stack([loss_sum.float(), correct.float(),
-                                               torch.tensor(float(seen), device=device)]))
+        totals = hooks.reduce_sum(
+            torch.stack(
+                [loss_sum.float(), correct.float(), torch.tensor(float(seen), device=device)]
+            )
+        )
         train_loss, train_acc = float(totals[0] / totals[2]), float(totals[1] / totals[2])
         val_loss, val_acc = evaluate_split(model, vx, vy, loss_fn)
         elapsed = time.perf_counter() - epoch_start
-        record = EpochEnd(epoch, config.epochs, train_loss, train_acc,
-                          None if math.isnan(val_loss) else val_loss,
-                          None if math.isnan(val_acc) else val_acc,
-                          float(totals[2]) / max(elapsed, 1e-9),
-                          time.perf_counter() - started)
+        record = EpochEnd(
+            epoch,
+            config.epochs,
+            train_loss,
+            train_acc,
+            None if math.isnan(val_loss) else val_loss,
+            None if math.isnan(val_acc) else val_acc,
+            float(totals[2]) / max(elapsed, 1e-9),
+            time.perf_counter() - started,
+        )
         history.append(record)
         emit(record)
         if stopped:
@@ -227,22 +258,27 @@ def train(
     if out_dir is not None and hooks.is_main:
         files = write_outputs(out_dir, graph, config, hooks.unwrap(model), data, history)
     plain = hooks.unwrap(model)
-    checksum = float(sum(p.detach().double().sum() * (i + 1)
-                         for i, p in enumerate(plain.parameters())))
+    checksum = float(
+        sum(p.detach().double().sum() * (i + 1) for i, p in enumerate(plain.parameters()))
+    )
     state = {k: v.detach().to("cpu", copy=True) for k, v in plain.state_dict().items()}
-    result = TrainResult(history, wall, rate, stopped, batches_run, checksum, out_dir, files,
-                         state)
+    result = TrainResult(history, wall, rate, stopped, batches_run, checksum, out_dir, files, state)
     emit(RunEnd(result))
     return result
 
 
-def write_outputs(out_dir: Path, graph: Graph, config: TrainingConfig, model: nn.Module,
-                  data: PreparedData, history: list[EpochEnd]) -> list[Path]:
+def write_outputs(
+    out_dir: Path,
+    graph: Graph,
+    config: TrainingConfig,
+    model: nn.Module,
+    data: PreparedData,
+    history: list[EpochEnd],
+) -> list[Path]:
     """Weights, the graph as trained, metrics and the input normalisation."""
     out_dir.mkdir(parents=True, exist_ok=True)
     weights = out_dir / "model.safetensors"
-    save_weights(model.state_dict(), weights,
-                 {"format": "convas-weights-1", "graph": graph.name})
+    save_weights(model.state_dict(), weights, {"format": "convas-weights-1", "graph": graph.name})
     trained = graph.copy()
     trained.training = config.model_dump(exclude_defaults=True) or None
     save_graph(trained, out_dir / "graph.yaml")
@@ -254,7 +290,13 @@ def write_outputs(out_dir: Path, graph: Graph, config: TrainingConfig, model: nn
         writer.writeheader()
         writer.writerows(rows)
     normalization = {**data.normalization.to_dict(), "classes": data.train.classes}
-    (out_dir / "normalization.json").write_text(json.dumps(normalization, indent=2) + "\n",
-                                                encoding="utf-8")
-    return [weights, out_dir / "graph.yaml", out_dir / "metrics.csv",
-            out_dir / "metrics.json", out_dir / "normalization.json"]
+    (out_dir / "normalization.json").write_text(
+        json.dumps(normalization, indent=2) + "\n", encoding="utf-8"
+    )
+    return [
+        weights,
+        out_dir / "graph.yaml",
+        out_dir / "metrics.csv",
+        out_dir / "metrics.json",
+        out_dir / "normalization.json",
+    ]

@@ -50,7 +50,7 @@ def predict(model: torch.nn.Module, dataset: Dataset, batch: int = 512) -> EvalR
     probabilities = []
     with torch.inference_mode():
         for start in range(0, len(dataset), batch):
-            out = model(dataset.x[start:start + batch])
+            out = model(dataset.x[start : start + batch])
             if not torch.allclose(out.sum(1), torch.ones(len(out)), atol=1e-3):
                 out = out.softmax(1)
             probabilities.append(out)
@@ -67,8 +67,12 @@ def predict(model: torch.nn.Module, dataset: Dataset, batch: int = 512) -> EvalR
     return EvalResult(list(dataset.classes), confusion, predictions)
 
 
-def evaluate(graph: Graph, weights: Path, config: TrainingConfig | None = None,
-             dataset: Dataset | None = None) -> EvalResult:
+def evaluate(
+    graph: Graph,
+    weights: Path,
+    config: TrainingConfig | None = None,
+    dataset: Dataset | None = None,
+) -> EvalResult:
     """Evaluate saved weights on a dataset (by default the graph's own training data).
 
     The normalisation saved beside the weights is reused so evaluation sees inputs
@@ -79,15 +83,23 @@ def evaluate(graph: Graph, weights: Path, config: TrainingConfig | None = None,
     model.load_state_dict(load_weights(graph, weights))
     if dataset is None:
         channels, height, width = input_shape(graph)
-        dataset = load_dataset(config.dataset, channels=channels, height=height, width=width,
-                               seed=config.seed, path=config.path, size=config.samples)
+        dataset = load_dataset(
+            config.dataset,
+            channels=channels,
+            height=height,
+            width=width,
+            seed=config.seed,
+            path=config.path,
+            size=config.samples,
+        )
     stats = weights.with_name("normalization.json")
     if stats.is_file():
         normalization = Normalization.from_dict(json.loads(stats.read_text(encoding="utf-8")))
     else:
         normalization = Normalization.fit(dataset.x)
-    normalized = Dataset(normalization.apply(dataset.x), dataset.y, dataset.classes,
-                         dataset.name, dataset.source)
+    normalized = Dataset(
+        normalization.apply(dataset.x), dataset.y, dataset.classes, dataset.name, dataset.source
+    )
     return predict(model, normalized)
 
 
@@ -95,10 +107,15 @@ def format_confusion(result: EvalResult) -> str:
     """A plain-text confusion matrix with per-class accuracy, for the terminal."""
     names = [c[:8] for c in result.classes]
     width = max(6, *(len(n) for n in names))
-    lines = ["true \\ predicted".ljust(width + 2) + "".join(n.rjust(width + 1) for n in names)
-             + "  accuracy"]
-    for name, row, acc in zip(names, result.confusion.tolist(), result.per_class_accuracy,
-                              strict=True):
-        lines.append(name.ljust(width + 2) + "".join(str(v).rjust(width + 1) for v in row)
-                     + f"  {acc:8.1%}")
+    lines = [
+        "true \\ predicted".ljust(width + 2)
+        + "".join(n.rjust(width + 1) for n in names)
+        + "  accuracy"
+    ]
+    for name, row, acc in zip(
+        names, result.confusion.tolist(), result.per_class_accuracy, strict=True
+    ):
+        lines.append(
+            name.ljust(width + 2) + "".join(str(v).rjust(width + 1) for v in row) + f"  {acc:8.1%}"
+        )
     return "\n".join(lines)

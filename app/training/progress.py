@@ -24,18 +24,25 @@ class ProgressPrinter:
         if isinstance(event, BatchEnd):
             total = event.batches * event.epochs
             if self.bar is None:
-                self.bar = tqdm(total=total, file=self.stream, unit="batch", dynamic_ncols=True,
-                                leave=False)
+                self.bar = tqdm(
+                    total=total, file=self.stream, unit="batch", dynamic_ncols=True, leave=False
+                )
             self.bar.n = (event.epoch - 1) * event.batches + event.batch
             self.bar.set_description(f"epoch {event.epoch}/{event.epochs}", refresh=False)
-            self.bar.set_postfix(loss=f"{event.loss:.4f}", acc=f"{event.accuracy:.1%}",
-                                 refresh=False)
+            self.bar.set_postfix(
+                loss=f"{event.loss:.4f}", acc=f"{event.accuracy:.1%}", refresh=False
+            )
             self.bar.refresh()
         elif isinstance(event, EpochEnd):
-            val = (f"  val loss {event.val_loss:.4f}  val acc {event.val_accuracy:.1%}"
-                   if event.val_accuracy is not None and event.val_loss is not None else "")
-            self.write(f"epoch {event.epoch}/{event.epochs}  loss {event.train_loss:.4f}  "
-                       f"acc {event.train_accuracy:.1%}{val}  {event.samples_per_s:,.0f} samples/s")
+            val = (
+                f"  val loss {event.val_loss:.4f}  val acc {event.val_accuracy:.1%}"
+                if event.val_accuracy is not None and event.val_loss is not None
+                else ""
+            )
+            self.write(
+                f"epoch {event.epoch}/{event.epochs}  loss {event.train_loss:.4f}  "
+                f"acc {event.train_accuracy:.1%}{val}  {event.samples_per_s:,.0f} samples/s"
+            )
         elif isinstance(event, Log | RunFailed):
             self.write(("error: " if isinstance(event, RunFailed) else "note: ") + event.message)
 

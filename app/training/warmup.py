@@ -25,8 +25,9 @@ def warm_up() -> None:
     from app.training.engine import make_optimizer
     from graph_io.training_config import TrainingConfig
 
-    model = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.Flatten(),
-                                torch.nn.LazyLinear(3))
+    model = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 2, 3), torch.nn.Flatten(), torch.nn.LazyLinear(3)
+    )
     x, y = torch.zeros(2, 1, 5, 5), torch.zeros(2, dtype=torch.long)
     model(x)  # materialise the lazy layer
     for optimizer in ("SGD", "Adam", "AdamW"):
