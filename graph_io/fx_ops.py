@@ -88,7 +88,14 @@ def merge_chained_sums(ops: dict[fx.Node, Op]) -> None:
         inputs: list[fx.Node] = []
         for source in op.inputs:
             inner = ops.get(source)
-            if inner is not None and isinstance(inner.module, Add) and list(source.users) == [node]:
+            # ``a + (a + b)`` must not fold: Add takes each tensor once.
+            others = set(inputs) | {s for s in op.inputs if s is not source}
+            if (
+                inner is not None
+                and isinstance(inner.module, Add)
+                and list(source.users) == [node]
+                and not others.intersection(inner.inputs)
+            ):
                 inputs.extend(inner.inputs)
                 del ops[source]
             else:

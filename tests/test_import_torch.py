@@ -597,3 +597,15 @@ def test_a_sum_of_three_comes_back_as_one_add() -> None:
     adds = [n for n in graph.nodes.values() if n.type == "Add"]
     assert len(adds) == 1
     assert adds[0].inputs == ["a", "b", "input"]
+
+
+def test_a_sum_that_reuses_a_tensor_is_not_folded_into_one_add() -> None:
+    """``n0 + (n0 + x)`` stays two Adds: one Add cannot take ``n0`` twice."""
+    graph = Graph("reuse")
+    graph.add_node("Input", "x", {"channels": 1, "height": 4, "width": 4})
+    graph.add_node("Conv2D", "n0", {"filters": 1, "kernel": 1, "padding": "Same"}, ["x"])
+    graph.add_node("Add", "n1", {}, ["n0", "x"])
+    graph.add_node("Add", "n2", {}, ["n0", "n1"])
+    graph.add_node("GlobalAvgPool2D", "gap", {}, ["n2"])
+    graph.add_node("Dense", "out", {"units": 3}, ["gap"])
+    assert_imports_back(graph, (1, 4, 4))
