@@ -9,7 +9,15 @@ from typing import Any
 from nodes.activations import ACTIVATION_HELP, ACTIVATIONS, build_activation
 from nodes.geometry import build_padding, pair, sliding_output
 from nodes.registry import register
-from nodes.spec import LayerSpec, ParamKind, Params, ParamSpec, Shape
+from nodes.spec import (
+    HIDDEN_FACE,
+    STRIDE_FACE,
+    LayerSpec,
+    ParamKind,
+    Params,
+    ParamSpec,
+    Shape,
+)
 
 KERNEL_HELP = "Size of the window that slides over the image: an integer or [height, width]."
 STRIDE_HELP = "Step between window positions; 2 halves the output size."
@@ -128,7 +136,14 @@ Parameters: Filters x (input channels x Kernel height x Kernel width + 1 for bia
             "kernel", ParamKind.INT_PAIR, 3, KERNEL_HELP, title="Kernel", minimum=1, maximum=1024
         ),
         ParamSpec(
-            "stride", ParamKind.INT_PAIR, 1, STRIDE_HELP, title="Stride", minimum=1, maximum=1024
+            "stride",
+            ParamKind.INT_PAIR,
+            1,
+            STRIDE_HELP,
+            title="Stride",
+            minimum=1,
+            maximum=1024,
+            face=STRIDE_FACE,
         ),
         ParamSpec("padding", ParamKind.PADDING, "None", PADDING_HELP, title="Padding"),
         ParamSpec(
@@ -139,7 +154,14 @@ Parameters: Filters x (input channels x Kernel height x Kernel width + 1 for bia
             title="Activation",
             choices=ACTIVATIONS,
         ),
-        ParamSpec("bias", ParamKind.BOOL, True, "Learn one constant per filter.", title="Bias"),
+        ParamSpec(
+            "bias",
+            ParamKind.BOOL,
+            True,
+            "Learn one constant per filter.",
+            title="Bias",
+            face=HIDDEN_FACE,
+        ),
     ),
     shape=_shape,
     build=_build,

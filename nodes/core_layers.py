@@ -11,7 +11,7 @@ from nodes.activations import ACTIVATION_HELP, ACTIVATIONS, build_activation
 from nodes.errors import ShapeError
 from nodes.geometry import fmt_shape
 from nodes.registry import register
-from nodes.spec import LayerSpec, ParamKind, Params, ParamSpec, Shape
+from nodes.spec import HIDDEN_FACE, LayerSpec, ParamKind, Params, ParamSpec, Shape
 
 
 def _flatten_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
@@ -128,7 +128,14 @@ Parameters: Units x (inputs + 1 for bias).
             title="Activation",
             choices=ACTIVATIONS,
         ),
-        ParamSpec("bias", ParamKind.BOOL, True, "Learn one constant per unit.", title="Bias"),
+        ParamSpec(
+            "bias",
+            ParamKind.BOOL,
+            True,
+            "Learn one constant per unit.",
+            title="Bias",
+            face=HIDDEN_FACE,
+        ),
     ),
     shape=_dense_shape,
     build=_dense_build,

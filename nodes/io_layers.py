@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from nodes.registry import register
-from nodes.spec import LayerSpec, ParamKind, Params, ParamSpec, Shape
+from nodes.spec import HIDDEN_FACE, LayerSpec, ParamKind, Params, ParamSpec, Shape
 
 
 def _shape(params: Params, inputs: Sequence[Shape]) -> Shape:
@@ -49,6 +49,7 @@ the number of Channels given here.
             title="Channels",
             minimum=1,
             maximum=4096,
+            face=HIDDEN_FACE,  # the face shows the output shape, which is the same
         ),
         ParamSpec(
             "height",
@@ -58,6 +59,7 @@ the number of Channels given here.
             title="Height",
             minimum=1,
             maximum=8192,
+            face=HIDDEN_FACE,
         ),
         ParamSpec(
             "width",
@@ -67,6 +69,7 @@ the number of Channels given here.
             title="Width",
             minimum=1,
             maximum=8192,
+            face=HIDDEN_FACE,
         ),
     ),
     shape=_shape,

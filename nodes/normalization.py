@@ -8,7 +8,7 @@ from typing import Any
 from nodes.errors import ShapeError
 from nodes.geometry import fmt_shape
 from nodes.registry import register
-from nodes.spec import LayerSpec, ParamKind, Params, ParamSpec, Shape
+from nodes.spec import FaceHint, FaceShow, LayerSpec, ParamKind, Params, ParamSpec, Shape
 
 
 def _bn_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
@@ -123,6 +123,7 @@ learns more robust features and overfits less. At evaluation time it does nothin
             title="Rate",
             minimum=0.0,
             maximum=0.999,
+            face=FaceHint(show=FaceShow.ALWAYS, fmt="{value}"),
         ),
     ),
     shape=_same_shape,

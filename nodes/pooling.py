@@ -10,7 +10,7 @@ from nodes.conv import KERNEL_HELP, PADDING_HELP, STRIDE_HELP
 from nodes.errors import ShapeError
 from nodes.geometry import build_padding, fmt_pair, fmt_shape, pair, sliding_output
 from nodes.registry import register
-from nodes.spec import LayerSpec, ParamKind, Params, ParamSpec, Shape
+from nodes.spec import STRIDE_FACE, LayerSpec, ParamKind, Params, ParamSpec, Shape
 
 
 def _window_params() -> tuple[ParamSpec, ...]:
@@ -19,7 +19,14 @@ def _window_params() -> tuple[ParamSpec, ...]:
             "kernel", ParamKind.INT_PAIR, 2, KERNEL_HELP, title="Kernel", minimum=1, maximum=1024
         ),
         ParamSpec(
-            "stride", ParamKind.INT_PAIR, 2, STRIDE_HELP, title="Stride", minimum=1, maximum=1024
+            "stride",
+            ParamKind.INT_PAIR,
+            2,
+            STRIDE_HELP,
+            title="Stride",
+            minimum=1,
+            maximum=1024,
+            face=STRIDE_FACE,
         ),
         ParamSpec("padding", ParamKind.PADDING, "None", PADDING_HELP, title="Padding"),
     )

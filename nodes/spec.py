@@ -27,6 +27,39 @@ Params = Mapping[str, Any]
 _N = TypeVar("_N", int, float)
 
 
+class FaceShow(StrEnum):
+    """When a node's face shows a parameter (``graph_io.faces`` applies it)."""
+
+    ALWAYS = "always"
+    CHANGED = "changed"  # only when the value differs from the default
+    NEVER = "never"
+
+
+@dataclass(frozen=True)
+class FaceHint:
+    """How a node's face shows one parameter, when the rule for its kind is not enough.
+
+    Faces are derived from the registry, so a new layer gets a readable face without
+    GUI code: numbers, pairs, choices and padding show always, floats and booleans only
+    when changed (``graph_io.faces``). A hint adjusts that: ``show`` overrides when,
+    ``fmt`` is a format with ``{value}``, ``{short}`` (a square pair as one number)
+    and ``{label}`` (``" /{short}"`` for a stride), ``hide`` lists values not worth a
+    word (a stride of 1), and ``attach`` glues the part to the previous one
+    (``3×3 /2``) instead of separating it with ``·``.
+    """
+
+    show: FaceShow | None = None
+    fmt: str = ""
+    hide: tuple[ParamValue, ...] = ()
+    attach: bool = False
+
+
+HIDDEN_FACE = FaceHint(show=FaceShow.NEVER)
+"""Leave the parameter off the face (a bias switch, an input's size shown as its shape)."""
+STRIDE_FACE = FaceHint(fmt=" /{short}", hide=(1,), attach=True)
+"""A stride right after its kernel, omitted when 1: ``3×3 /2``."""
+
+
 class ParamKind(StrEnum):
     """How a parameter's value is written in YAML and edited in the GUI."""
 
@@ -50,6 +83,7 @@ class ParamSpec:
     minimum: float | None = None
     maximum: float | None = None
     choices: tuple[str, ...] = ()
+    face: FaceHint | None = None
 
     @property
     def label(self) -> str:
