@@ -103,25 +103,6 @@ def merge_chained_sums(ops: dict[fx.Node, Op]) -> None:
         op.inputs = inputs
 
 
-def describe(node: fx.Node, root: nn.Module) -> str:
-    """Where an operation is, for messages: module path or call, and fx node name."""
-    if node.op == "call_module":
-        module = root.get_submodule(str(node.target))
-        text = repr(module).replace("\n", " ")
-        return f"module '{node.target}' {text if len(text) < 90 else type(module).__name__}"
-    if node.op == "call_method":
-        return f"tensor.{node.target}() at fx node '{node.name}'"
-    if node.op == "get_attr":
-        return f"parameter or buffer '{node.target}' used directly at fx node '{node.name}'"
-    target = node.target
-    home = str(getattr(target, "__module__", None) or "")
-    label = getattr(target, "__name__", str(target))
-    prefix = {"torch.nn.functional": "F.", "_operator": "operator."}.get(
-        home, "torch." if home.startswith("torch") else ""
-    )
-    return f"{prefix}{label}() at fx node '{node.name}'"
-
-
 def _flat(args: Any, kwargs: Mapping[str, Any]) -> list[Any]:
     items: list[Any] = []
     for value in [*args, *kwargs.values()]:

@@ -26,8 +26,17 @@ from typing import TYPE_CHECKING, Any
 
 import nodes as registry
 from graph_io.errors import GraphError, TorchImportError
-from graph_io.fx_ops import Op, UnsupportedOpError, as_op, describe, merge_chained_sums
+from graph_io.fx_ops import Op, UnsupportedOpError, as_op, merge_chained_sums
 from graph_io.ids import id_problem, unique_id
+from graph_io.import_problems import (
+    Problem,
+    blamed_settings,
+    problem_at,
+    problem_lines,
+    settings_text,
+    summary,
+    where,
+)
 from graph_io.layout import apply_layout
 from graph_io.model import Graph
 from graph_io.shapes import infer
@@ -38,6 +47,8 @@ from nodes.spec import LayerSpec, ParamKind, ParamValue, Shape
 if TYPE_CHECKING:
     import torch
     from torch import fx, nn
+
+    from graph_io.fx_trace import TraceFailedError
 
 __all__ = ["ImportResult", "TorchImportError", "import_module"]
 
@@ -77,6 +88,8 @@ def import_module(
     """
     from torch import fx, nn
 
+    from graph_io.fx_trace import TraceFailedError, trace
+
     shape = tuple(int(d) for d in input_shape)
     label = label or type(module).__name__
     if fx.Tracer().is_leaf_module(module, ""):  # a bare nn.Conv2d would trace into F calls
@@ -84,18 +97,9 @@ def import_module(
     with _kept_training_flags(module):
         module.train()  # trace what training runs: F.dropout(x, p, self.training) included
         try:
-            traced = fx.symbolic_trace(module)
-        except Exception as exc:  # tracing runs the user's forward(): report any failure
-            from torch.fx.proxy import TraceError
-
-            hint = (
-                " — forward() must not branch on tensor values or sizes"
-                if isinstance(exc, TraceError)
-                else ""
-            )
-            raise TorchImportError(
-                f"cannot import {label!r}: torch.fx cannot trace it ({one_line(exc)}){hint}"
-            ) from None
+            traced = trace(module, shape)
+        except TraceFailedError as failure:
+            raise TorchImportError(f"cannot import {label!r}: {_trace_failure(failure)}") from None
         inputs = [n for n in traced.graph.nodes if n.op == "placeholder" and not n.args]
         if len(inputs) > 1:  # parameters with a default value are left to it
             raise TorchImportError(
@@ -109,6 +113,32 @@ def import_module(
         compiled, weights = importer.transfer(graph)
         difference = importer.verify(compiled, shape)
     return ImportResult(graph, weights, difference)
+
+
+def _trace_failure(failure: TraceFailedError) -> str:
+    """Why torch.fx could not trace the model, where, and what to change."""
+    from torch.fx.proxy import TraceError
+
+    from graph_io.import_problems import source_text
+
+    text = "torch.fx cannot trace it"
+    if failure.module:
+        text += f" in module '{failure.module}' ({failure.module_type})"
+    if failure.source is not None:
+        text += f" at {source_text(*failure.source)}"
+    text += f": {one_line(failure.error)}"
+    if isinstance(failure.error, TraceError):
+        text += (
+            " — forward() must not branch on tensor values (or the batch size); "
+            "compute such choices in __init__, or import the part of the model that "
+            "has no such branch"
+        )
+    else:
+        text += (
+            " — forward() runs on torch.fx proxies: sizes (x.size(1), x.shape) are "
+            "plain numbers, but tensor values and the batch size are not"
+        )
+    return text
 
 
 @contextlib.contextmanager
@@ -152,10 +182,10 @@ def _record(traced: fx.GraphModule, batch: torch.Tensor, label: str) -> dict[fx.
         with torch.no_grad():
             recorder.run(batch)
     except Exception as exc:  # the user's forward(): report any failure with its place
-        where = f" at {describe(failed[0], traced)}" if failed else ""
+        place = f" at {where(failed[0], traced)}" if failed else ""
         size = "x".join(str(d) for d in batch.shape[1:])
         raise TorchImportError(
-            f"cannot import {label!r}: running it on a {size} input failed{where}: "
+            f"cannot import {label!r}: running it on a {size} input failed{place}: "
             f"{one_line(exc)} — check the input shape (--input) against the model"
         ) from None
     return values
@@ -183,21 +213,25 @@ class _Importer:
         self.ops: dict[fx.Node, Op] = {}
         self.alias: dict[fx.Node, fx.Node] = {}  # pass-through operation -> its input
         self.position = {node: index for index, node in enumerate(traced.graph.nodes)}
-        self.problems: list[tuple[int, str]] = []
+        self.problems: list[Problem] = []
         self.matches: list[_Match] = []
         self.input: fx.Node | None = None
 
     # ---- problems ---------------------------------------------------------------------
-    def problem(self, node: fx.Node, text: str) -> None:
-        where = describe(node, self.traced)
-        self.problems.append((self.position.get(node, -1), f"{where}: {text}"))
+    def problem(self, node: fx.Node, text: str, settings: Sequence[str] = ()) -> None:
+        position = self.position.get(node, -1)
+        self.problems.append(problem_at(node, self.traced, text, position, settings))
 
     def raise_problems(self) -> None:
         if not self.problems:
             return
-        lines = list(dict.fromkeys(text for _, text in sorted(self.problems)))
-        noun = "1 operation has" if len(lines) == 1 else f"{len(lines)} operations have"
-        raise TorchImportError(f"cannot import {self.label!r}: {noun} no Convas layer", lines)
+        lines = problem_lines(self.problems)
+        count = len(self.problems)
+        noun = "1 operation has" if count == 1 else f"{count} operations have"
+        head = f"cannot import {self.label!r}: {noun} no Convas layer"
+        if len(lines) < count or count > 3:  # repeats were folded: say what and where
+            head += f" — {summary(self.problems)}"
+        raise TorchImportError(head, lines)
 
     def fail(self, text: str) -> TorchImportError:
         return TorchImportError(f"cannot import {self.label!r}: {text}")
@@ -329,7 +363,7 @@ class _Importer:
             if found is None and limit < len(rest):
                 found = _best_match(modules, shape)
             if found is None:
-                self.problem(head, _no_layer_reason(modules[0]))
+                self.problem(head, *_no_layer_reason(modules, shape))
                 index += 1
                 continue
             spec, count, params = found
@@ -428,7 +462,7 @@ class _Importer:
         for found in report.problems:
             head = heads.get(found.node or "")
             if head is None:
-                self.problems.append((-1, found.message))
+                self.problems.append(Problem(-1, "the graph", "", found.message))
             else:
                 self.problem(head, found.message)
         for match in self.matches:
@@ -522,8 +556,8 @@ class _Importer:
                 or want.shape != got.shape
                 or not torch.allclose(want.float(), got, atol=TOLERANCE, rtol=TOLERANCE)
             ):
-                where = describe(match.steps[0], self.traced)
-                return f", first at {match.spec.type} '{match.node_id}' from {where}"
+                place = where(match.steps[0], self.traced)
+                return f", first at {match.spec.type} '{match.node_id}' from {place}"
         return ""
 
 
@@ -599,10 +633,19 @@ def _wiring_problem(spec: LayerSpec, sources: list[fx.Node]) -> str | None:
     return None
 
 
-def _no_layer_reason(module: nn.Module | None) -> str:
-    if module is not None and type(module) in _built_types():
-        return "no Convas layer has these settings"
-    return "has no Convas layer"
+def _no_layer_reason(modules: Sequence[nn.Module | None], shape: Shape) -> tuple[str, list[str]]:
+    """Why no layer matches ``modules[0]``, naming the settings to blame if it has some."""
+    module = modules[0]
+    if module is None or type(module) not in _built_types():
+        return "has no Convas layer", []
+
+    def accepted(candidate: nn.Module) -> bool:
+        return _best_match([candidate, *modules[1:]], shape) is not None
+
+    blamed = blamed_settings(module, accepted)
+    if not blamed:
+        return "no Convas layer has these settings", []
+    return settings_text(blamed), [name for name, _ in blamed]
 
 
 @functools.cache

@@ -29,6 +29,13 @@ EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
 MERGES = ("Add", "Concat")
 
 
+def at(code: str) -> str:
+    """How messages point at ``code`` in this file: ``tests/….py:LINE `code```."""
+    lines = Path(__file__).read_text(encoding="utf-8").splitlines()
+    number = next(i for i, line in enumerate(lines, 1) if line.strip() == code)
+    return f"{Path(__file__).relative_to(Path.cwd())}:{number} `{code}`"
+
+
 def input_shape(graph: Graph) -> tuple[int, ...]:
     shape = infer(graph).results["input"].shape
     assert shape is not None
@@ -307,11 +314,15 @@ class Doubled(nn.Module):
         (Pair(), "forward() returns a tuple; a Convas graph has one output tensor"),
         (
             Branching(),
-            "torch.fx cannot trace it (TraceError: symbolically traced variables "
-            "cannot be used as inputs to control flow)",
+            f"torch.fx cannot trace it at {at('return x if x.sum() > 0 else -x')}: "
+            "TraceError: symbolically traced variables cannot be used as inputs to control "
+            "flow — forward() must not branch on tensor values",
         ),
         (nn.Identity(), "forward() returns its input unchanged"),
-        (Doubled(), "torch.cat() at fx node 'cat': uses the same tensor twice"),
+        (
+            Doubled(),
+            f"torch.cat() at {at('return torch.cat([x, x], dim=1)')}: uses the same tensor twice",
+        ),
     ],
     ids=["two-inputs", "tuple", "control-flow", "identity", "same-tensor-twice"],
 )
@@ -404,21 +415,26 @@ def test_every_unsupported_operation_is_listed_with_its_place() -> None:
     with pytest.raises(TorchImportError) as caught:
         import_module(Unsupported(), (2, 12, 12))
     assert str(caught.value) == (
-        "cannot import 'Unsupported': 4 operations have no Convas layer:\n"
-        "  - module 'grouped' Conv2d(2, 4, kernel_size=(3, 3), stride=(1, 1), groups=2): "
-        "no Convas layer has these settings\n"
-        "  - module 'dilated' Conv2d(4, 4, kernel_size=(3, 3), stride=(1, 1), "
-        "dilation=(2, 2)): no Convas layer has these settings\n"
-        "  - operator.mul() at fx node 'mul': has no Convas layer\n"
-        "  - operator.mul() at fx node 'mul_1': has no Convas layer"
+        "cannot import 'Unsupported': 4 operations have no Convas layer — 2 × x * y; "
+        "1 × Conv2d with groups in grouped; 1 × Conv2d with dilation in dilated:\n"
+        "  - Conv2d 'grouped': groups=2 — no Convas layer has this setting "
+        "(module: Conv2d(2, 4, kernel_size=(3, 3), stride=(1, 1), groups=2))\n"
+        "  - Conv2d 'dilated': dilation=2 — no Convas layer has this setting "
+        "(module: Conv2d(4, 4, kernel_size=(3, 3), stride=(1, 1), dilation=(2, 2)))\n"
+        f"  - x * y at {at('x = self.dilated(self.grouped(x)) * 2')}: has no Convas layer\n"
+        f"  - x * y at {at('return torch.sigmoid(x) * x')}: has no Convas layer"
     )
 
     with pytest.raises(TorchImportError) as caught:
         import_module(Recurrent(), (1, 12, 12))
-    problems = caught.value.problems
-    assert any(p.startswith("tensor.flatten() at fx node 'flatten'") for p in problems)
-    assert "module 'lstm' LSTM(100, 8): has no Convas layer" in problems
-    assert any("fx node 'getitem'" in p for p in problems)
+    assert caught.value.problems == [
+        f"tensor.flatten() at {at('x, _ = self.lstm(self.conv(x).flatten(2))')}: "
+        "start_dim=2 — no Convas layer has this setting",
+        "LSTM 'lstm': has no Convas layer (module: LSTM(100, 8))",
+        f"x[...] at {at('x, _ = self.lstm(self.conv(x).flatten(2))')}: "
+        "takes computed non-tensor arguments",
+        f"x[...] at {at('out: torch.Tensor = self.fc(x[:, -1])')}: has no Convas layer",
+    ]
 
 
 class InPlace(nn.Module):
@@ -518,12 +534,12 @@ def test_cli_errors_are_one_clear_message(
     assert err.startswith("error: --input: input shape '1x8' must be CxHxW")
     code, err = run(f"{models}:Net", "3x8x8")
     assert code == 1
-    assert "running it on a 3x8x8 input failed at module 'conv'" in err
+    assert "running it on a 3x8x8 input failed at Conv2d 'conv'" in err
     code, err = run(f"{models}:Net")
     assert code == 1
     assert err == (
         "error: cannot import 'Net': 1 operation has no Convas layer:\n"
-        "  - operator.mul() at fx node 'mul': has no Convas layer\n"
+        f"  - x * y at {models}:10 `return self.conv(x) * 2`: has no Convas layer\n"
     )
     assert not Path(out).exists()
     code, err = cli_error(["import-torch", f"{models}:Net"], capsys)
