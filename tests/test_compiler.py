@@ -94,6 +94,7 @@ def test_core_never_imports_qt() -> None:
         ROOT / "graph_io",
         ROOT / "app" / "training",
         ROOT / "app" / "commands",
+        ROOT / "resources",
     ]
     files = [p for folder in folders if folder.exists() for p in folder.rglob("*.py")]
     files += [p for p in (ROOT / "app" / "cli.py",) if p.exists()]

@@ -1,20 +1,11 @@
-"""`convas new`: start a graph file from one of the bundled examples."""
+"""`convas new`: start a graph file from one of the templates shipped in the package."""
 
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
-
-import app
-
-EXAMPLES = Path(app.__file__).resolve().parents[1] / "examples"
-
-
-def templates() -> dict[str, Path]:
-    return {path.stem: path for path in sorted(EXAMPLES.glob("*.yaml"))}
 
 
 def register(subparsers: Any) -> None:
@@ -27,10 +18,12 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    known = templates()
+    from graph_io.atomic import write_atomic
+    from resources import UnknownResourceError, template, templates
+
     if args.list:
-        for name in known:
-            print(name)
+        for name, shipped in templates().items():
+            print(f"{name:<14} {shipped.title}")
         return 0
     if not args.out:
         print(
@@ -38,16 +31,19 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    source = known.get(args.template)
-    if source is None:
-        print(
-            f"error: unknown template {args.template!r}; known: {', '.join(known)}", file=sys.stderr
-        )
+    try:
+        text = template(args.template).text()
+    except UnknownResourceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     out = Path(args.out)
     if out.exists() and not args.force:
         print(f"error: {out} exists; use --force to overwrite it", file=sys.stderr)
         return 2
-    shutil.copyfile(source, out)
+    try:
+        write_atomic(out, text)
+    except OSError as exc:
+        print(f"error: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     print(f"wrote {out} from template {args.template}")
     return 0
