@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "app.commands.evaluate",
     "app.commands.export",
     "app.commands.import_torch",
+    "app.commands.render",
 )
 
 

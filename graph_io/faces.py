@@ -19,7 +19,7 @@ from graph_io.shapes import NodeResult, Report, Status
 from graph_io.summary import count_text, shape_text
 from nodes.spec import FaceHint, FaceShow, ParamKind, ParamSpec, ParamValue
 
-NODE_WIDTH = 200.0
+NODE_WIDTH = 220.0
 NODE_HEIGHT = 76.0
 """A node's size in scene units: at zoom 1 its smallest text is 10 px tall (see
 ``app.gui.node_painter``), and layouts space nodes by it."""
