@@ -9,6 +9,7 @@ diff cleanly in version control.
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,6 @@ import yaml
 from pydantic import ValidationError
 
 import nodes as registry
-from graph_io.atomic import write_atomic
 from graph_io.document import FORMAT_VERSION, GraphDocument
 from graph_io.errors import FormatError, GraphError
 from graph_io.model import Graph
@@ -219,4 +219,15 @@ def dumps_graph(graph: Graph) -> str:
 
 def save_graph(graph: Graph, path: str | os.PathLike[str]) -> None:
     """Write atomically: a crash leaves either the old file or the new one, never half."""
-    write_atomic(path, dumps_graph(graph))
+    target = Path(path)
+    text = dumps_graph(graph)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
