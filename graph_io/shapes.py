@@ -86,7 +86,7 @@ class Report:
         return None
 
 
-def _topological_order(graph: Graph) -> list[str]:
+def topological_order(graph: Graph) -> list[str]:
     """Inputs before consumers, following document order wherever the edges allow.
 
     One depth-first pass; nodes on a cycle, or downstream of one, are left out (the
@@ -149,60 +149,67 @@ def _check_wiring(node: Node, spec: LayerSpec, nodes: dict[str, Node]) -> str | 
     return None
 
 
+def infer_node(node: Node, results: dict[str, NodeResult], nodes: dict[str, Node]) -> NodeResult:
+    """One node's result from its inputs' results: shared by the full and the
+    incremental inference, so the two can never disagree."""
+    nid = node.id
+    spec = registry.get(node.type)
+    wiring = _check_wiring(node, spec, nodes)
+    if wiring is not None:
+        return NodeResult(nid, node.type, Status.ERROR, error=f"{node.type} '{nid}': {wiring}")
+    in_shapes: list[Shape] = []
+    for source in node.inputs:
+        upstream_shape = results[source].shape
+        if upstream_shape is None:
+            return NodeResult(nid, node.type, Status.UNKNOWN)
+        in_shapes.append(upstream_shape)
+    params = node.params
+    try:
+        shape = spec.shape(params, in_shapes)
+        if 0 in shape:
+            raise ShapeError(f"would produce an empty tensor {shape}")
+    except ShapeError as exc:
+        message = f"{node.type} '{nid}': {exc.message}"
+        return NodeResult(
+            nid, node.type, Status.ERROR, None, tuple(in_shapes), error=message, param=exc.param
+        )
+    return NodeResult(
+        nid,
+        node.type,
+        Status.OK,
+        shape,
+        tuple(in_shapes),
+        spec.count_params(params, in_shapes, shape),
+        spec.count_macs(params, in_shapes, shape),
+        math.prod(shape) * BYTES_PER_VALUE,
+    )
+
+
+def node_problems(order: list[str], results: dict[str, NodeResult]) -> list[Problem]:
+    """The Problems of node errors, in inference order."""
+    return [
+        Problem(r.error or "", nid, r.param)
+        for nid in order
+        if (r := results[nid]).status is Status.ERROR
+    ]
+
+
 def infer(graph: Graph) -> Report:
     """Shapes, costs and problems for every node of ``graph``."""
     nodes = graph.nodes
-    order = _topological_order(graph)
+    order = topological_order(graph)
     results: dict[str, NodeResult] = {}
-    problems: list[Problem] = []
-
-    ok, error, unknown = Status.OK, Status.ERROR, Status.UNKNOWN
-    get_spec = registry.get
-    prod = math.prod
     for nid in order:
-        node = nodes[nid]
-        spec = get_spec(node.type)
-        wiring = _check_wiring(node, spec, nodes)
-        if wiring is not None:
-            message = f"{node.type} '{nid}': {wiring}"
-            results[nid] = NodeResult(nid, node.type, error, error=message)
-            problems.append(Problem(message, nid))
-            continue
-        in_shapes: list[Shape] = []
-        for source in node.inputs:
-            upstream_shape = results[source].shape
-            if upstream_shape is None:
-                break
-            in_shapes.append(upstream_shape)
-        else:
-            params = node.params
-            try:
-                shape = spec.shape(params, in_shapes)
-                if 0 in shape:
-                    raise ShapeError(f"would produce an empty tensor {shape}")
-            except ShapeError as exc:
-                message = f"{node.type} '{nid}': {exc.message}"
-                results[nid] = NodeResult(
-                    nid, node.type, error, None, tuple(in_shapes), error=message, param=exc.param
-                )
-                problems.append(Problem(message, nid, exc.param))
-                continue
-            results[nid] = NodeResult(
-                nid,
-                node.type,
-                ok,
-                shape,
-                tuple(in_shapes),
-                spec.count_params(params, in_shapes, shape),
-                spec.count_macs(params, in_shapes, shape),
-                prod(shape) * BYTES_PER_VALUE,
-            )
-            continue
-        results[nid] = NodeResult(nid, node.type, unknown)
+        results[nid] = infer_node(nodes[nid], results, nodes)
+    return assemble(graph, order, results)
 
+
+def assemble(graph: Graph, order: list[str], results: dict[str, NodeResult]) -> Report:
+    """The report from per-node results: cycles, problems, graph-level checks."""
+    nodes = graph.nodes
+    problems = node_problems(order, results)
     if len(order) < len(nodes):
         _report_cycles(graph, set(order), results, problems)
-
     ordered = {nid: results[nid] for nid in nodes}
     report = Report(ordered, problems, order)
     _check_graph_level(graph, report)

@@ -137,9 +137,9 @@ def _check_wiring(graph: Graph, fail: Any) -> None:
             if source in seen:
                 raise fail(f"{source!r} is listed twice", ("nodes", positions[nid], "inputs", k))
             seen.add(source)
-    from graph_io.shapes import _cycle_through, _topological_order
+    from graph_io.shapes import _cycle_through, topological_order
 
-    placed = set(_topological_order(graph))
+    placed = set(topological_order(graph))
     for nid in graph.nodes:
         if nid not in placed:
             path = _cycle_through(graph, nid)
