@@ -176,15 +176,19 @@ _Dumper.add_representer(
 
 
 def to_document(graph: Graph) -> dict[str, Any]:
-    """The plain data written to disk, params in the registry's declared order."""
+    """The plain data written to disk, params in the registry's declared order.
+
+    Optional params (``ParamSpec.optional``) are left out while at their default.
+    """
     entries: list[dict[str, Any]] = []
     for node in graph.nodes.values():
         spec = registry.get(node.type)
         entry: dict[str, Any] = {"id": node.id, "type": node.type}
-        if spec.params:
+        written = [p for p in spec.params if not (p.optional and node.params[p.name] == p.default)]
+        if written:
             entry["params"] = _FlowMap(
                 (p.name, _Flow(v) if isinstance(v := node.params[p.name], list) else v)
-                for p in spec.params
+                for p in written
             )
         if node.inputs:
             entry["inputs"] = _Flow(node.inputs)

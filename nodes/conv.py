@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
-from nodes.activations import ACTIVATION_HELP, ACTIVATIONS, build_activation
+from nodes.activations import activation_params, build_activation, check_activation
+from nodes.errors import ShapeError
 from nodes.geometry import build_padding, pair, sliding_output
 from nodes.registry import register
 from nodes.spec import (
     HIDDEN_FACE,
     STRIDE_FACE,
+    FaceHint,
     LayerSpec,
     ParamKind,
     Params,
     ParamSpec,
+    Preset,
     Shape,
 )
 
@@ -25,22 +29,103 @@ PADDING_HELP = (
     "None: no padding, the output shrinks. Same: pad so the output is "
     "ceil(input / stride). An integer: that many zero pixels on every side."
 )
+DILATION_HELP = (
+    "Spacing between the kernel's taps: 2 spreads a 3x3 kernel over 5x5 pixels, seeing "
+    "more context for the same weights. 1 is an ordinary convolution."
+)
+GROUPS_HELP = (
+    "Split the input channels into this many groups, each convolved by its own filters "
+    "(as in ResNeXt). Must divide both the input channels and Filters; 1 is an ordinary "
+    "convolution."
+)
+DEPTHWISE_HELP = (
+    "One group per input channel: each channel is filtered on its own (MobileNet). "
+    "Filters must then be a multiple of the input channels."
+)
+
+
+def _dilation_and_groups() -> tuple[ParamSpec, ParamSpec]:
+    return (
+        ParamSpec(
+            "dilation",
+            ParamKind.INT_PAIR,
+            1,
+            DILATION_HELP,
+            title="Dilation",
+            minimum=1,
+            maximum=1024,
+            optional=True,
+            face=FaceHint(fmt="dilation {short}", hide=(1,)),
+        ),
+        ParamSpec(
+            "groups",
+            ParamKind.INT,
+            1,
+            GROUPS_HELP,
+            title="Groups",
+            minimum=1,
+            maximum=65536,
+            optional=True,
+            face=FaceHint(fmt="{value} groups", hide=(1,)),
+        ),
+    )
+
+
+def _divisors(number: int) -> str:
+    found = [str(d) for d in range(1, number + 1) if number % d == 0]
+    return ", ".join(found) if len(found) <= 8 else ", ".join([*found[:7], "…", found[-1]])
+
+
+def groups_of(params: Params, channels: int) -> int:
+    """The number of channel groups: one per input channel when depthwise."""
+    return channels if params.get("depthwise") else int(params.get("groups", 1))
+
+
+def check_groups(params: Params, channels: int, filters: int) -> int:
+    """The groups of a convolution, or ``ShapeError`` naming the parameter to change."""
+    if params.get("depthwise") and int(params.get("groups", 1)) != 1:
+        raise ShapeError(
+            "Depthwise already makes one group per input channel — set Groups to 1, "
+            "or turn Depthwise off to choose the groups yourself",
+            param="groups",
+        )
+    groups = groups_of(params, channels)
+    if channels % groups:
+        raise ShapeError(
+            f"Groups {groups} must divide the {channels} input channels — "
+            f"use one of {_divisors(channels)}",
+            param="groups",
+        )
+    if filters % groups:
+        what = f"its {channels} input channels" if params.get("depthwise") else f"Groups {groups}"
+        raise ShapeError(
+            f"Filters {filters} must be a multiple of {what} (each group makes the same "
+            f"number of output channels) — use {groups} or {2 * groups}",
+            param="filters",
+        )
+    return groups
 
 
 def _shape(params: Params, inputs: Sequence[Shape]) -> Shape:
     height, width = sliding_output("Conv2D", params, inputs[0])
+    check_groups(params, inputs[0][0], int(params["filters"]))
+    check_activation(params, "activation")
     return (int(params["filters"]), height, width)
 
 
-def _count_params(params: Params, inputs: Sequence[Shape], output: Shape) -> int:
+def _weights_per_filter(params: Params, channels: int) -> int:
     kh, kw = pair(params["kernel"])
+    return channels // groups_of(params, channels) * kh * kw
+
+
+def _count_params(params: Params, inputs: Sequence[Shape], output: Shape) -> int:
     filters = int(params["filters"])
-    return filters * inputs[0][0] * kh * kw + (filters if params["bias"] else 0)
+    weights = filters * _weights_per_filter(params, inputs[0][0])
+    return weights + (filters if params["bias"] else 0)
 
 
 def _count_macs(params: Params, inputs: Sequence[Shape], output: Shape) -> int:
-    kh, kw = pair(params["kernel"])
-    return output[0] * output[1] * output[2] * inputs[0][0] * kh * kw
+    return math.prod(output) * _weights_per_filter(params, inputs[0][0])
 
 
 def _build(params: Params, inputs: Sequence[Shape]) -> Any:
@@ -55,9 +140,11 @@ def _build(params: Params, inputs: Sequence[Shape]) -> Any:
         int(params["filters"]),
         kernel_size=pair(params["kernel"]),
         stride=pair(params["stride"]),
+        dilation=pair(params["dilation"]),
+        groups=groups_of(params, inputs[0][0]),
         bias=bool(params["bias"]),
     )
-    act = build_activation(str(params["activation"]))
+    act = build_activation(params, "activation")
     if act is not None:
         parts["act"] = act
     return nn.Sequential(parts)
@@ -66,29 +153,28 @@ def _build(params: Params, inputs: Sequence[Shape]) -> Any:
 def _from_torch(chain: Sequence[Any], shape: Shape) -> tuple[int, dict[str, Any]] | None:
     from torch import nn
 
-    from nodes.torch_match import activation_name, leading_padding, plain_window, window_padding
+    from nodes.torch_match import leading_padding, trailing_activation, window_padding
 
     start, pad = leading_padding(chain, 0.0)
-    if start >= len(chain) or type(chain[start]) is not nn.Conv2d or not plain_window(chain[start]):
+    if start >= len(chain) or type(chain[start]) is not nn.Conv2d:
         return None
     conv = chain[start]
     padding = window_padding(chain, start, pad, shape)
     if padding is None:
         return None
+    depthwise = conv.groups == conv.in_channels > 1
     params: dict[str, Any] = {
         "filters": conv.out_channels,
         "kernel": list(conv.kernel_size),
         "stride": list(conv.stride),
         "padding": padding,
-        "activation": "None",
+        "dilation": list(conv.dilation),
+        "groups": 1 if depthwise else conv.groups,
+        "depthwise": depthwise,
         "bias": conv.bias is not None,
     }
-    end = start + 1
-    activation = activation_name(chain[end], 4) if end < len(chain) else None
-    if activation is not None:
-        params["activation"] = activation
-        end += 1
-    return end, params
+    count, activation = trailing_activation(chain, start + 1, 4)
+    return count, params | activation
 
 
 CONV2D = LayerSpec(
@@ -115,12 +201,21 @@ pattern the kernel learned (an edge, a corner, a stroke) is present.
 - Padding: None lets the output shrink by Kernel - 1 pixels. Same adds zero pixels
   around the border so the output is exactly ceil(input / stride) — the easy way
   to keep sizes round. An integer pads that many pixels on every side.
+- Dilation: spacing between the kernel's taps; 2 makes a 3x3 kernel cover 5x5
+  pixels (an "atrous" convolution) without more weights.
+- Groups: splits the channels into groups convolved separately (ResNeXt); each
+  filter then sees only input channels / Groups channels. Depthwise makes one group
+  per input channel, so each channel is filtered on its own (MobileNet, where a
+  1x1 Conv2D then mixes the channels). The palette's Depthwise Conv2D is this
+  layer with Depthwise on.
 - Activation: the non-linearity applied to every output value. ReLU (max(0, x)) is
-  the usual choice: cheap, and gradients do not fade in deep networks.
+  the usual choice: cheap, and gradients do not fade in deep networks. LeakyReLU
+  takes a Negative slope and ELU an Alpha.
 - Bias: adds one learned constant per filter. Turn it off when BatchNorm follows,
   which has its own.
 
-Parameters: Filters x (input channels x Kernel height x Kernel width + 1 for bias).
+Parameters: Filters x (input channels / groups x Kernel height x Kernel width)
++ Filters for the bias.
 """,
     params=(
         ParamSpec(
@@ -146,14 +241,9 @@ Parameters: Filters x (input channels x Kernel height x Kernel width + 1 for bia
             face=STRIDE_FACE,
         ),
         ParamSpec("padding", ParamKind.PADDING, "None", PADDING_HELP, title="Padding"),
-        ParamSpec(
-            "activation",
-            ParamKind.CHOICE,
-            "ReLU",
-            ACTIVATION_HELP,
-            title="Activation",
-            choices=ACTIVATIONS,
-        ),
+        *_dilation_and_groups(),
+        ParamSpec("depthwise", ParamKind.BOOL, False, DEPTHWISE_HELP, optional=True),
+        *activation_params("activation", "ReLU"),
         ParamSpec(
             "bias",
             ParamKind.BOOL,
@@ -168,6 +258,12 @@ Parameters: Filters x (input channels x Kernel height x Kernel width + 1 for bia
     count_params=_count_params,
     count_macs=_count_macs,
     from_torch=_from_torch,
+    presets=(
+        Preset(
+            "Depthwise Conv2D",
+            "Filters each channel on its own (MobileNet); follow it with a 1x1 Conv2D.",
+            {"depthwise": True, "padding": "Same", "activation": "None", "bias": False},
+        ),
+    ),
 )
-
 register(CONV2D)

@@ -7,7 +7,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
-from nodes.activations import ACTIVATION_HELP, ACTIVATIONS, build_activation
+from nodes.activations import activation_params, build_activation, check_activation
 from nodes.errors import ShapeError
 from nodes.geometry import fmt_shape
 from nodes.registry import register
@@ -58,6 +58,7 @@ def _dense_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
             f"needs a vector but receives a {len(shape)}-D tensor {fmt_shape(shape)} — "
             "insert a Flatten (or GlobalAvgPool2D) before it"
         )
+    check_activation(params, "activation")
     return (int(params["units"]),)
 
 
@@ -67,7 +68,7 @@ def _dense_build(params: Params, inputs: Sequence[Shape]) -> Any:
     parts: OrderedDict[str, Any] = OrderedDict(
         linear=nn.Linear(inputs[0][0], int(params["units"]), bias=bool(params["bias"]))
     )
-    act = build_activation(str(params["activation"]))
+    act = build_activation(params, "activation")
     if act is not None:
         parts["act"] = act
     return nn.Sequential(parts)
@@ -76,19 +77,13 @@ def _dense_build(params: Params, inputs: Sequence[Shape]) -> Any:
 def _dense_from_torch(chain: Sequence[Any], shape: Shape) -> tuple[int, dict[str, Any]] | None:
     from torch import nn
 
-    from nodes.torch_match import activation_name
+    from nodes.torch_match import trailing_activation
 
     if type(chain[0]) is not nn.Linear:
         return None
-    params = {
-        "units": chain[0].out_features,
-        "activation": "None",
-        "bias": chain[0].bias is not None,
-    }
-    activation = activation_name(chain[1], 2) if len(chain) > 1 else None
-    if activation is None:
-        return 1, params
-    return 2, {**params, "activation": activation}
+    params = {"units": chain[0].out_features, "bias": chain[0].bias is not None}
+    count, activation = trailing_activation(chain, 1, 2)
+    return count, params | activation
 
 
 DENSE = LayerSpec(
@@ -104,7 +99,8 @@ class.
 
 - Units: the number of outputs.
 - Activation: ReLU for hidden layers; None for the last layer when training with
-  cross-entropy (which applies Softmax itself).
+  cross-entropy (which applies Softmax itself). LeakyReLU takes a Negative slope
+  and ELU an Alpha.
 - Bias: adds one learned constant per unit.
 
 It needs a vector input: put Flatten or GlobalAvgPool2D before it.
@@ -120,14 +116,7 @@ Parameters: Units x (inputs + 1 for bias).
             minimum=1,
             maximum=1_000_000,
         ),
-        ParamSpec(
-            "activation",
-            ParamKind.CHOICE,
-            "None",
-            ACTIVATION_HELP,
-            title="Activation",
-            choices=ACTIVATIONS,
-        ),
+        *activation_params("activation", "None"),
         ParamSpec(
             "bias",
             ParamKind.BOOL,
@@ -148,15 +137,20 @@ Parameters: Units x (inputs + 1 for bias).
 def _activation_build(params: Params, inputs: Sequence[Shape]) -> Any:
     from torch import nn
 
-    module = build_activation(str(params["function"]))
+    module = build_activation(params, "function")
     return nn.Identity() if module is None else module
 
 
-def _activation_from_torch(chain: Sequence[Any], shape: Shape) -> tuple[int, dict[str, Any]] | None:
-    from nodes.torch_match import activation_name
+def _activation_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
+    check_activation(params, "function")
+    return inputs[0]
 
-    name = activation_name(chain[0], len(shape) + 1)
-    return None if name is None else (1, {"function": name})
+
+def _activation_from_torch(chain: Sequence[Any], shape: Shape) -> tuple[int, dict[str, Any]] | None:
+    from nodes.torch_match import activation_match
+
+    found = activation_match(chain[0], len(shape) + 1, "function")
+    return None if found is None else (1, found)
 
 
 ACTIVATION = LayerSpec(
@@ -170,21 +164,16 @@ non-linearities a stack of layers would collapse into a single linear map, so
 every block of a CNN ends with one. Use this node when the activation must come
 after another layer, e.g. Conv2D -> BatchNorm2D -> Activation(ReLU).
 
-- Function: ReLU (the usual choice), LeakyReLU/ELU/GELU/SiLU (smooth or leaky
-  variants), Sigmoid/Tanh (squash into a range), Softmax (probabilities over the
-  channel or feature axis).
+- Function: ReLU (the usual choice); LeakyReLU (with its Negative slope) and ELU
+  (with its Alpha) let a little signal through for negative inputs; GELU and SiLU
+  (swish, x * sigmoid(x)) are smooth variants, Hardswish and Hardsigmoid their cheap
+  piecewise-linear versions used by mobile networks; Sigmoid and Tanh squash into
+  (0, 1) and (-1, 1) — Sigmoid makes the gates of squeeze-and-excitation blocks;
+  Softmax gives probabilities over the channel or feature axis and LogSoftmax their
+  logarithms.
 """,
-    params=(
-        ParamSpec(
-            "function",
-            ParamKind.CHOICE,
-            "ReLU",
-            ACTIVATION_HELP,
-            title="Function",
-            choices=ACTIVATIONS,
-        ),
-    ),
-    shape=lambda params, inputs: inputs[0],
+    params=activation_params("function", "ReLU"),
+    shape=_activation_shape,
     build=_activation_build,
     from_torch=_activation_from_torch,
 )

@@ -3,7 +3,8 @@
 ``Same`` padding follows TensorFlow/Keras: the output is ``ceil(size / stride)`` for
 any kernel and stride, padding asymmetrically (the extra pixel goes after) where the
 total is odd. torch's own ``padding='same'`` refuses stride > 1, so the builders pad
-explicitly with the amounts computed here.
+explicitly with the amounts computed here. A dilated kernel counts with the span it
+covers, ``dilation * (kernel - 1) + 1``, exactly as torch slides it.
 """
 
 from __future__ import annotations
@@ -28,6 +29,13 @@ def fmt_shape(shape: Shape) -> str:
     return "x".join(str(d) for d in shape)
 
 
+def span(params: Any) -> tuple[int, int]:
+    """(height, width) of the input a kernel covers, dilation included."""
+    kh, kw = pair(params["kernel"])
+    dh, dw = pair(params.get("dilation", 1))
+    return dh * (kh - 1) + 1, dw * (kw - 1) + 1
+
+
 def same_padding(size: int, kernel: int, stride: int) -> tuple[int, int]:
     """(before, after) zero padding that makes the output ``ceil(size / stride)``."""
     out = -(-size // stride)
@@ -40,7 +48,7 @@ def padding_amounts(params: Any, height: int, width: int) -> tuple[int, int, int
     padding = params["padding"]
     if padding == "None":
         return 0, 0, 0, 0
-    kh, kw = pair(params["kernel"])
+    kh, kw = span(params)
     sh, sw = pair(params["stride"])
     if padding == "Same":
         top, bottom = same_padding(height, kh, sh)
@@ -58,7 +66,7 @@ def sliding_output(kind: str, params: Any, shape: Shape) -> tuple[int, int]:
             f"{fmt_shape(shape)} — place it before Flatten/Dense"
         )
     _, height, width = shape
-    kh, kw = pair(params["kernel"])
+    kh, kw = span(params)
     sh, sw = pair(params["stride"])
     padding = params["padding"]
     if padding == "Same":
@@ -67,10 +75,18 @@ def sliding_output(kind: str, params: Any, shape: Shape) -> tuple[int, int]:
     ph, pw = height + top + bottom, width + left + right
     if kh > ph or kw > pw:
         padded = "input" if padding == "None" else "padded input"
+        kernel = fmt_pair(pair(params["kernel"]))
+        if pair(params.get("dilation", 1)) == (1, 1):
+            raise ShapeError(
+                f"kernel {kernel} is larger than its {padded} {ph}x{pw} — "
+                f"reduce Kernel or use Padding Same",
+                param="kernel",
+            )
         raise ShapeError(
-            f"kernel {fmt_pair((kh, kw))} is larger than its {padded} {ph}x{pw} — "
-            f"reduce Kernel or use Padding Same",
-            param="kernel",
+            f"kernel {kernel} at dilation {fmt_pair(pair(params['dilation']))} spans "
+            f"{fmt_pair((kh, kw))}, larger than its {padded} {ph}x{pw} — "
+            f"reduce Dilation or Kernel, or use Padding Same",
+            param="dilation",
         )
     return (ph - kh) // sh + 1, (pw - kw) // sw + 1
 

@@ -1,4 +1,4 @@
-"""Layers that join branches: residual sums and channel concatenation."""
+"""Layers that join branches: residual sums, gating products and channel concatenation."""
 
 from __future__ import annotations
 
@@ -23,6 +23,31 @@ def _add_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
     return first
 
 
+def _multiply_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
+    """torch's broadcasting, limited to inputs of one rank: an axis of size 1 repeats.
+
+    Equal ranks keep it unambiguous: torch would align a C vector with an image's
+    width, not its channels.
+    """
+    out = list(inputs[0])
+    for index, shape in enumerate(inputs[1:], start=2):
+        if len(shape) != len(out):
+            raise ShapeError(
+                f"multiplies tensors of the same rank but input 1 is {fmt_shape(inputs[0])} "
+                f"and input {index} is {fmt_shape(shape)} — for a channel gate from "
+                "Dense, use a 1x1 Conv2D after an AdaptiveAvgPool2D (Cx1x1) instead"
+            )
+        for axis, (have, size) in enumerate(zip(out, shape, strict=True)):
+            if have != size and 1 not in (have, size):
+                raise ShapeError(
+                    f"multiplies tensors whose sizes agree or are 1 on every axis, but input "
+                    f"{index} is {fmt_shape(shape)} against {fmt_shape(tuple(out))} (axis "
+                    f"{axis + 1}) — gate with a Cx1x1 tensor or match the shapes"
+                )
+            out[axis] = max(have, size)
+    return tuple(out)
+
+
 def _concat_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
     first = inputs[0]
     for index, shape in enumerate(inputs[1:], start=2):
@@ -39,6 +64,18 @@ def _add_build(params: Params, inputs: Sequence[Shape]) -> Any:
     from nodes.torch_modules import Add
 
     return Add()
+
+
+def _multiply_build(params: Params, inputs: Sequence[Shape]) -> Any:
+    from nodes.torch_modules import Multiply
+
+    return Multiply()
+
+
+def _multiply_from_torch(chain: Sequence[Any], shape: Shape) -> tuple[int, dict[str, Any]] | None:
+    from nodes.torch_modules import Multiply
+
+    return (1, {}) if isinstance(chain[0], Multiply) else None
 
 
 def _concat_build(params: Params, inputs: Sequence[Shape]) -> Any:
@@ -98,4 +135,28 @@ Vectors are joined end to end.
     max_inputs=None,
 )
 
-register(ADD, CONCAT)
+MULTIPLY = LayerSpec(
+    type="Multiply",
+    title="Multiply",
+    category="Merge",
+    summary="Multiplies tensors element by element; a Cx1x1 gate scales each channel.",
+    doc="""\
+Multiply takes the element-wise product of its inputs. Its main use is gating: in
+a squeeze-and-excitation block, AdaptiveAvgPool2D shrinks the feature maps to
+Cx1x1, two 1x1 Conv2D layers ending in Sigmoid turn that into one weight between
+0 and 1 per channel, and Multiply scales each channel of the CxHxW block output by
+its weight. Swish (x * sigmoid(x)) is the same pattern with a Sigmoid activation.
+
+Inputs must have the same number of axes; on each axis their sizes must be equal
+or 1, and a size of 1 repeats across the other input (torch's broadcasting): Cx1x1
+times CxHxW is CxHxW, 1xHxW times CxHxW weights every position.
+""",
+    params=(),
+    shape=_multiply_shape,
+    build=_multiply_build,
+    from_torch=_multiply_from_torch,
+    min_inputs=2,
+    max_inputs=None,
+)
+
+register(ADD, CONCAT, MULTIPLY)

@@ -179,4 +179,99 @@ any image size — the usual ending of ResNet-style networks.
     from_torch=_global_from_torch,
 )
 
-register(MAXPOOL2D, AVGPOOL2D, GLOBALAVGPOOL2D)
+
+def _adaptive_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
+    shape = inputs[0]
+    if len(shape) != 3:
+        raise ShapeError(
+            f"needs a CxHxW image tensor but receives {fmt_shape(shape)} — "
+            "connect it to a convolution or pooling output"
+        )
+    return (shape[0], *pair(params["output_size"]))
+
+
+def _adaptive_builder(pool_cls: str) -> Any:
+    def build(params: Params, inputs: Sequence[Shape]) -> Any:
+        from torch import nn
+
+        return getattr(nn, pool_cls)(_compact_pair(params["output_size"]))
+
+    return build
+
+
+def _compact_pair(value: Any) -> int | tuple[int, int]:
+    height, width = pair(value)
+    return height if height == width else (height, width)
+
+
+def _adaptive_matcher(pool_cls: str) -> Any:
+    def from_torch(chain: Sequence[Any], shape: Shape) -> tuple[int, dict[str, Any]] | None:
+        from torch import nn
+
+        pool = chain[0]
+        if type(pool) is not getattr(nn, pool_cls) or getattr(pool, "return_indices", False):
+            return None
+        size = pool.output_size
+        wanted = list(size) if isinstance(size, tuple | list) else [size, size]
+        if len(wanted) != 2 or len(shape) != 3:
+            return None
+        # None keeps that axis's input size.
+        resolved = [shape[1 + axis] if s is None else int(s) for axis, s in enumerate(wanted)]
+        return 1, {"output_size": resolved}
+
+    return from_torch
+
+
+def _adaptive_params() -> tuple[ParamSpec, ...]:
+    return (
+        ParamSpec(
+            "output_size",
+            ParamKind.INT_PAIR,
+            1,
+            "Height and width of every output map: an integer or [height, width]. "
+            "1 summarises each whole map as one value (Cx1x1).",
+            title="Output size",
+            minimum=1,
+            maximum=8192,
+        ),
+    )
+
+
+_ADAPTIVE_DOC = """\
+{title} divides each feature map into an Output size grid of nearly equal
+regions and keeps the {what} of each region, whatever the input size: with
+Output size 1, CxHxW becomes Cx1x1. The regions are those torch uses: region i
+of n on an axis of size s spans [floor(i*s/n), ceil((i+1)*s/n)), so they overlap
+by a pixel when n does not divide s, and an Output size larger than the input
+repeats pixels.
+
+Unlike GlobalAvgPool2D it keeps the spatial axes, so a Cx1x1 result can feed a
+1x1 Conv2D and gate the block's channels through Multiply (squeeze-and-excitation).
+Follow it with Flatten to get a vector. It has no parameters to learn.
+"""
+
+ADAPTIVEAVGPOOL2D = LayerSpec(
+    type="AdaptiveAvgPool2D",
+    title="AdaptiveAvgPool2D",
+    category="Pooling",
+    summary="Averages each map down to a fixed size; size 1 gives Cx1x1.",
+    doc=_ADAPTIVE_DOC.format(title="AdaptiveAvgPool2D", what="mean"),
+    params=_adaptive_params(),
+    shape=_adaptive_shape,
+    build=_adaptive_builder("AdaptiveAvgPool2d"),
+    from_torch=_adaptive_matcher("AdaptiveAvgPool2d"),
+)
+
+ADAPTIVEMAXPOOL2D = LayerSpec(
+    type="AdaptiveMaxPool2D",
+    title="AdaptiveMaxPool2D",
+    category="Pooling",
+    summary="Keeps the maximum of each region of a fixed grid; size 1 gives Cx1x1.",
+    doc=_ADAPTIVE_DOC.format(title="AdaptiveMaxPool2D", what="largest value"),
+    params=_adaptive_params(),
+    shape=_adaptive_shape,
+    build=_adaptive_builder("AdaptiveMaxPool2d"),
+    from_torch=_adaptive_matcher("AdaptiveMaxPool2d"),
+)
+
+register(MAXPOOL2D, AVGPOOL2D, GLOBALAVGPOOL2D, ADAPTIVEAVGPOOL2D, ADAPTIVEMAXPOOL2D)

@@ -7,13 +7,23 @@ all), so the registry is complete as soon as ``nodes`` is imported.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from nodes.errors import ConvasError
-from nodes.spec import LayerSpec
+from nodes.spec import LayerSpec, ParamValue
 
 _REGISTRY: dict[str, LayerSpec] = {}
 
-CATEGORY_ORDER = ("Input", "Convolution", "Pooling", "Normalization", "Core", "Merge")
+CATEGORY_ORDER = (
+    "Input",
+    "Convolution",
+    "Pooling",
+    "Normalization",
+    "Core",
+    "Reshape",
+    "Merge",
+)
 
 
 def register(*specs: LayerSpec) -> None:
@@ -53,3 +63,30 @@ def all_layers() -> list[LayerSpec]:
 
 def type_names() -> list[str]:
     return sorted(_REGISTRY)
+
+
+@dataclass(frozen=True)
+class PaletteEntry:
+    """One item of the editor's palette: a layer, or a preset of one.
+
+    Creating it makes a node of ``type`` whose params are the layer's defaults
+    overlaid with ``params`` (empty for the layer itself).
+    """
+
+    type: str
+    title: str
+    category: str
+    summary: str
+    params: Mapping[str, ParamValue] = field(default_factory=dict)
+
+
+def palette_entries() -> list[PaletteEntry]:
+    """Every layer in palette order, each followed by its presets."""
+    entries: list[PaletteEntry] = []
+    for spec in all_layers():
+        entries.append(PaletteEntry(spec.type, spec.title, spec.category, spec.summary))
+        entries += [
+            PaletteEntry(spec.type, p.title, spec.category, p.summary, dict(p.params))
+            for p in spec.presets
+        ]
+    return entries

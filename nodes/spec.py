@@ -84,6 +84,13 @@ class ParamSpec:
     maximum: float | None = None
     choices: tuple[str, ...] = ()
     face: FaceHint | None = None
+    optional: bool = False
+    """Written to YAML only when it differs from ``default``.
+
+    Settings most graphs leave alone (a Conv2D's dilation, a LeakyReLU slope) stay
+    out of the files, so files written before the setting existed read the same as
+    files written after, and a typical node stays one short line.
+    """
 
     @property
     def label(self) -> str:
@@ -185,6 +192,20 @@ Builder = Callable[[Params, Sequence[Shape]], "nn.Module"]
 TorchMatcher = Callable[[Sequence["nn.Module"], Shape], "tuple[int, dict[str, Any]] | None"]
 
 
+@dataclass(frozen=True)
+class Preset:
+    """A named starting point for a layer, listed in the palette beside the layer.
+
+    A preset is not a layer type: it creates the layer ``LayerSpec.type`` with
+    ``params`` overlaid on the defaults (e.g. Depthwise Conv2D is a Conv2D with
+    ``depthwise: true``), so files, compiler and exporters never see it.
+    """
+
+    title: str
+    summary: str
+    params: Mapping[str, ParamValue]
+
+
 def _no_cost(params: Params, inputs: Sequence[Shape], output: Shape) -> int:
     return 0
 
@@ -208,6 +229,7 @@ class LayerSpec:
     it returns how many modules the layer covers and its params, or None; a source
     layer gets an empty chain and the model's input shape. The importer checks every
     match numerically, so a matcher only reads settings (``nodes.torch_match``).
+    ``presets`` are extra palette entries creating this layer with other defaults.
     """
 
     type: str
@@ -224,10 +246,13 @@ class LayerSpec:
     max_inputs: int | None = 1
     is_source: bool = False
     from_torch: TorchMatcher | None = None
+    presets: tuple[Preset, ...] = ()
     _by_name: dict[str, ParamSpec] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_name", {p.name: p for p in self.params})
+        for preset in self.presets:  # a typo in a preset fails at import, not on a drop
+            self.resolve(preset.params)
 
     def param(self, name: str) -> ParamSpec:
         return self._by_name[name]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from nodes.activations import ACTIVATIONS, build_activation
+from nodes.activations import ACTIVATIONS, activation_params, build_activation, setting_of
 from nodes.geometry import padding_amounts, pair
 from nodes.spec import ParamValue, Shape
 
@@ -45,17 +45,33 @@ def settings(module: nn.Module, rank: int) -> dict[str, Any]:
     return found
 
 
-def activation_name(module: nn.Module, rank: int) -> str | None:
-    """The Convas activation name (e.g. "ReLU") computing what ``module`` does, if any."""
-    for name in ACTIVATIONS:
-        built = build_activation(name)
+def activation_match(module: nn.Module, rank: int, name: str) -> dict[str, Any] | None:
+    """Convas activation params (``{name: "LeakyReLU", "negative_slope": 0.2}``)
+    computing what ``module`` does, or None."""
+    from nodes.errors import ParamError
+
+    for function in ACTIVATIONS:
+        params: dict[str, Any] = {name: function, **setting_of(function, module)}
+        built = build_activation(params, name)
         if (
             built is not None
             and type(built) is type(module)
             and settings(built, rank) == settings(module, rank)
         ):
-            return name
+            specs = {p.name: p for p in activation_params(name, "None")}
+            try:
+                return {key: specs[key].coerce(value) for key, value in params.items()}
+            except ParamError:  # e.g. a negative slope outside Convas's range
+                return None
     return None
+
+
+def trailing_activation(
+    chain: Sequence[nn.Module], index: int, rank: int, name: str = "activation"
+) -> tuple[int, dict[str, Any]]:
+    """(end, params): the activation at ``chain[index]`` folded into a layer, if any."""
+    found = activation_match(chain[index], rank, name) if index < len(chain) else None
+    return (index + 1, found) if found is not None else (index, {name: "None"})
 
 
 def leading_padding(chain: Sequence[nn.Module], fill: float) -> tuple[int, Amounts]:
@@ -89,7 +105,13 @@ def own_padding(module: nn.Module) -> tuple[Amounts, bool] | None:
 
 
 def padding_param(
-    shape: Shape, kernel: Any, stride: Any, amounts: Amounts, *, prefer_same: bool
+    shape: Shape,
+    kernel: Any,
+    stride: Any,
+    amounts: Amounts,
+    *,
+    prefer_same: bool,
+    dilation: Any = 1,
 ) -> ParamValue | None:
     """Convas's ``padding`` value for explicit pad ``amounts``, or None if it has none.
 
@@ -100,7 +122,9 @@ def padding_param(
     if amounts == _NO_PADDING:
         return "None"
     same = padding_amounts(
-        {"padding": "Same", "kernel": kernel, "stride": stride}, shape[1], shape[2]
+        {"padding": "Same", "kernel": kernel, "stride": stride, "dilation": dilation},
+        shape[1],
+        shape[2],
     )
     uniform = len(set(amounts)) == 1
     if amounts == same and (prefer_same or not uniform):
@@ -129,7 +153,12 @@ def window_padding(
     )
     stride = window.stride if window.stride is not None else window.kernel_size
     return padding_param(
-        shape, pair(window.kernel_size), pair(stride), total, prefer_same=same or start > 0
+        shape,
+        pair(window.kernel_size),
+        pair(stride),
+        total,
+        prefer_same=same or start > 0,
+        dilation=pair(getattr(window, "dilation", 1)),
     )
 
 

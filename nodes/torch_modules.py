@@ -26,6 +26,19 @@ class Add(nn.Module):
         return total
 
 
+class Multiply(nn.Module):
+    """Element-wise product of its inputs, broadcasting size-1 axes (gates)."""
+
+    def forward_code(self, inputs: list[str]) -> str:
+        return " * ".join(inputs)
+
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        product = inputs[0]
+        for tensor in inputs[1:]:
+            product = product * tensor
+        return product
+
+
 class Concat(nn.Module):
     """Stacks its inputs along the channel axis, in input order."""
 

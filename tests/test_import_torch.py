@@ -209,14 +209,9 @@ def test_functional_model_imports() -> None:
         ("dropout_1", "Dropout", ["fc1"]),
         ("fc2", "Dense", ["dropout_1"]),
     ]
-    assert graph.nodes["conv1"].params == {
-        "filters": 8,
-        "kernel": 3,
-        "stride": 1,
-        "padding": 1,
-        "activation": "ReLU",
-        "bias": True,
-    }
+    assert graph.nodes["conv1"].params == nodes.get("Conv2D").resolve(
+        {"filters": 8, "kernel": 3, "stride": 1, "padding": 1, "activation": "ReLU", "bias": True}
+    )
     assert graph.nodes["conv2"].params["bias"] is False
     assert graph.nodes["fc1"].params["activation"] == "ReLU"
     assert graph.nodes["dropout_1"].params == {"rate": 0.25}
@@ -390,11 +385,11 @@ def test_sequentials_factories_and_module_names(
 class Unsupported(nn.Module):
     def __init__(self) -> None:
         super().__init__()
-        self.grouped = nn.Conv2d(2, 4, 3, groups=2)
-        self.dilated = nn.Conv2d(4, 4, 3, dilation=2)
+        self.circular = nn.Conv2d(2, 4, 3, padding=1, padding_mode="circular")
+        self.ceiling = nn.MaxPool2d(2, ceil_mode=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.dilated(self.grouped(x)) * 2
+        x = self.ceiling(self.circular(x)) * 2
         return torch.sigmoid(x) * x
 
 
@@ -416,12 +411,13 @@ def test_every_unsupported_operation_is_listed_with_its_place() -> None:
         import_module(Unsupported(), (2, 12, 12))
     assert str(caught.value) == (
         "cannot import 'Unsupported': 4 operations have no Convas layer — 2 × x * y; "
-        "1 × Conv2d with groups in grouped; 1 × Conv2d with dilation in dilated:\n"
-        "  - Conv2d 'grouped': groups=2 — no Convas layer has this setting "
-        "(module: Conv2d(2, 4, kernel_size=(3, 3), stride=(1, 1), groups=2))\n"
-        "  - Conv2d 'dilated': dilation=2 — no Convas layer has this setting "
-        "(module: Conv2d(4, 4, kernel_size=(3, 3), stride=(1, 1), dilation=(2, 2)))\n"
-        f"  - x * y at {at('x = self.dilated(self.grouped(x)) * 2')}: has no Convas layer\n"
+        "1 × Conv2d with padding_mode in circular; 1 × MaxPool2d with ceil_mode in ceiling:\n"
+        "  - Conv2d 'circular': padding_mode='circular' — no Convas layer has this setting "
+        "(module: Conv2d(2, 4, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1), "
+        "padding_mode=circular))\n"
+        "  - MaxPool2d 'ceiling': ceil_mode=True — no Convas layer has this setting "
+        "(module: MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=True))\n"
+        f"  - x * y at {at('x = self.ceiling(self.circular(x)) * 2')}: has no Convas layer\n"
         f"  - x * y at {at('return torch.sigmoid(x) * x')}: has no Convas layer"
     )
 
@@ -583,7 +579,10 @@ def _strategies() -> Any:
 def test_random_graphs_import_back(kind: str) -> None:
     from hypothesis import HealthCheck, given, settings
 
-    strategy = getattr(_strategies(), kind)()
+    # No SE gates yet: tracing Multiply gives ``x * gate``, which the importer learns next.
+    strategy = getattr(_strategies(), kind)(
+        **({"gates": False} if kind == "branchy_graphs" else {})
+    )
 
     @settings(
         deadline=None,

@@ -43,19 +43,42 @@ strides = st.one_of(st.integers(1, 4), st.lists(st.integers(1, 4), min_size=2, m
 paddings = st.one_of(st.sampled_from(["None", "Same"]), st.integers(0, 3))
 TORCH_SAME: Any = "same"  # F.conv2d accepts it; its type stubs do not
 ACTIVATIONS = nodes.get("Conv2D").param("activation").choices
-activations = st.sampled_from(ACTIVATIONS)
 
-REFERENCE_ACTIVATION: dict[str, Callable[[Tensor], Tensor]] = {
-    "None": lambda t: t,
-    "ReLU": F.relu,
-    "LeakyReLU": F.leaky_relu,
-    "ELU": F.elu,
-    "GELU": F.gelu,
-    "SiLU": F.silu,
-    "Sigmoid": torch.sigmoid,
-    "Tanh": torch.tanh,
-    "Softmax": lambda t: F.softmax(t, dim=1),
+REFERENCE_ACTIVATION: dict[str, Callable[[Tensor, float], Tensor]] = {
+    "None": lambda t, a: t,
+    "ReLU": lambda t, a: F.relu(t),
+    "LeakyReLU": lambda t, a: torch.where(t >= 0, t, a * t),
+    "ELU": lambda t, a: torch.where(t > 0, t, a * (torch.exp(t) - 1)),
+    "GELU": lambda t, a: 0.5 * t * (1 + torch.erf(t / math.sqrt(2))),
+    "SiLU": lambda t, a: t * torch.sigmoid(t),
+    "Hardswish": lambda t, a: t * torch.clamp(t + 3, 0, 6) / 6,
+    "Sigmoid": lambda t, a: torch.sigmoid(t),
+    "Hardsigmoid": lambda t, a: torch.clamp(t / 6 + 0.5, 0, 1),
+    "Tanh": lambda t, a: torch.tanh(t),
+    "Softmax": lambda t, a: F.softmax(t, dim=1),
+    "LogSoftmax": lambda t, a: F.log_softmax(t, dim=1),
 }
+"""Each function written out from its definition, ``a`` its slope or alpha."""
+
+
+@st.composite
+def activations(draw: st.DrawFn, key: str = "activation") -> dict[str, Any]:
+    """A function with, for LeakyReLU and ELU, a setting of its own now and then."""
+    function = draw(st.sampled_from(ACTIVATIONS))
+    params: dict[str, Any] = {key: function}
+    if function == "LeakyReLU" and draw(st.booleans()):
+        params["negative_slope"] = draw(st.sampled_from([0.0, 0.1, 0.2, 1.5]))
+    if function == "ELU" and draw(st.booleans()):
+        params["alpha"] = draw(st.sampled_from([0.0, 0.5, 2.0]))
+    return params
+
+
+def reference_activation(params: dict[str, Any], key: str = "activation") -> Any:
+    function = str(params.get(key, "None"))
+    setting = float(params.get("negative_slope", 0.01) if function == "LeakyReLU" else 1.0)
+    if function == "ELU":
+        setting = float(params.get("alpha", 1.0))
+    return lambda t: REFERENCE_ACTIVATION[function](t, setting)
 
 
 # ---- torch as the oracle --------------------------------------------------------------
@@ -173,6 +196,8 @@ def reference_pads(node: Node, height: int, width: int) -> tuple[int, int, int, 
     """(left, right, top, bottom), the order F.pad takes."""
     padding = node.params["padding"]
     (kh, kw), (sh, sw) = as_pair(node.params["kernel"]), as_pair(node.params["stride"])
+    (dh, dw) = as_pair(node.params.get("dilation", 1))
+    kh, kw = dh * (kh - 1) + 1, dw * (kw - 1) + 1  # the span a dilated kernel covers
     if padding == "Same":
         return (*tf_same_padding(width, kw, sw), *tf_same_padding(height, kh, sh))
     amount = explicit_padding(padding)
@@ -185,8 +210,15 @@ def reference_forward(node: Node, module: nn.Module, x: Tensor) -> Tensor:
     pads = reference_pads(node, x.shape[2], x.shape[3])
     if node.type == "Conv2D":
         conv = conv_of(module)
-        y = F.conv2d(F.pad(x, pads), conv.weight, conv.bias, stride=stride)
-        return REFERENCE_ACTIVATION[str(node.params["activation"])](y)
+        y = F.conv2d(
+            F.pad(x, pads),
+            conv.weight,
+            conv.bias,
+            stride=stride,
+            dilation=as_pair(node.params["dilation"]),
+            groups=reference_groups(node, x.shape[1]),
+        )
+        return reference_activation(node.params)(y)
     if node.type == "MaxPool2D":
         return F.max_pool2d(F.pad(x, pads, value=-math.inf), kernel, stride)
     return F.avg_pool2d(F.pad(x, pads), kernel, stride)
@@ -198,18 +230,29 @@ def native_forward(node: Node, module: nn.Module, x: Tensor) -> Tensor | None:
     stride = as_pair(node.params["stride"])
     if node.type == "Conv2D":
         conv = conv_of(module)
+        dilation = as_pair(node.params["dilation"])
+        groups = reference_groups(node, x.shape[1])
         if padding == "Same":  # torch's 'same' is only defined for stride 1
             with warnings.catch_warnings():  # even kernels: torch notes it pads a copy
                 warnings.simplefilter("ignore", UserWarning)
                 y = (
-                    F.conv2d(x, conv.weight, conv.bias, padding=TORCH_SAME)
+                    F.conv2d(
+                        x,
+                        conv.weight,
+                        conv.bias,
+                        padding=TORCH_SAME,
+                        dilation=dilation,
+                        groups=groups,
+                    )
                     if stride == (1, 1)
                     else None
                 )
         else:
             amount = explicit_padding(padding)
-            y = F.conv2d(x, conv.weight, conv.bias, stride=stride, padding=amount)
-        return None if y is None else REFERENCE_ACTIVATION[str(node.params["activation"])](y)
+            y = F.conv2d(
+                x, conv.weight, conv.bias, stride, amount, dilation=dilation, groups=groups
+            )
+        return None if y is None else reference_activation(node.params)(y)
     pool_pad = explicit_padding(padding)
     if padding == "Same" or 2 * pool_pad > min(kernel):  # torch pools need pad <= k/2
         return None
@@ -226,18 +269,44 @@ def native_window(
     return F.max_pool2d(x, kernel, stride, padding=padding)
 
 
+def reference_groups(node: Node, channels: int) -> int:
+    return channels if node.params.get("depthwise") else int(node.params.get("groups", 1))
+
+
 def assert_refusal_is_genuine(node: Node, shape: Shape, result: NodeResult) -> None:
     """An analytic error must describe a configuration torch refuses as well."""
     kernel, stride = as_pair(node.params["kernel"]), as_pair(node.params["stride"])
     padding = node.params["padding"]
+    x = torch.zeros(1, *shape)
+    if result.param in ("groups", "filters"):
+        groups = reference_groups(node, shape[0])
+        if node.params["depthwise"] and node.params["groups"] != 1:
+            assert "Depthwise already" in (result.error or "")
+            return  # two spellings of the groups: refused to keep one meaning
+        with pytest.raises(ValueError, match="divisible by groups"):
+            nn.Conv2d(shape[0], node.params["filters"], kernel, groups=groups)
+        return
+    if result.param in ("negative_slope", "alpha"):
+        function = {"negative_slope": "LeakyReLU", "alpha": "ELU"}[result.param]
+        assert node.params["activation"] != function
+        assert f"applies to {function} only" in (result.error or "")
+        return
     assert padding != "Same", "Same padding never fails"
     amount = explicit_padding(padding)
-    x = torch.zeros(1, *shape)
+    if result.param == "dilation":
+        dilation = as_pair(node.params["dilation"])
+        span = [d * (k - 1) + 1 for d, k in zip(dilation, kernel, strict=True)]
+        assert span[0] > shape[1] + 2 * amount or span[1] > shape[2] + 2 * amount
+        with pytest.raises((RuntimeError, ValueError)):
+            nodes.get(node.type).build(node.params, [shape])(x)
+        with pytest.raises(RuntimeError):
+            F.conv2d(x, torch.zeros(1, shape[0], *kernel), padding=amount, dilation=dilation)
+        return
     if result.param == "kernel":
         assert result.error is not None
         assert "is larger than its" in result.error
         assert kernel[0] > shape[1] + 2 * amount or kernel[1] > shape[2] + 2 * amount
-        with pytest.raises(RuntimeError):
+        with pytest.raises((RuntimeError, ValueError)):  # ValueError: bad groups as well
             nodes.get(node.type).build(node.params, [shape])(x)
         with pytest.raises(RuntimeError):
             native_window(node.type, x, kernel, stride, amount)
@@ -269,41 +338,60 @@ def check_sliding_layer(type_name: str, params: dict[str, Any], shape: Shape) ->
 
 
 # ---- single layers ----------------------------------------------------------------------
+def divisors(number: int) -> list[int]:
+    return [d for d in range(1, number + 1) if number % d == 0]
+
+
 @SETTINGS
 @given(
+    data=st.data(),
     c=channels,
     h=sizes,
     w=sizes,
-    filters=st.integers(1, 16),
     kernel=kernels,
     stride=strides,
     padding=paddings,
-    activation=activations,
+    dilation=st.one_of(st.integers(1, 3), st.lists(st.integers(1, 3), min_size=2, max_size=2)),
+    activation=activations(),
     bias=st.booleans(),
 )
 def test_conv2d_matches_torch(
+    data: st.DataObject,
     c: int,
     h: int,
     w: int,
-    filters: int,
     kernel: Any,
     stride: Any,
     padding: Any,
-    activation: str,
+    dilation: Any,
+    activation: dict[str, Any],
     bias: bool,
 ) -> None:
-    check_sliding_layer(
-        "Conv2D",
-        {
-            "filters": filters,
-            "kernel": kernel,
-            "stride": stride,
-            "padding": padding,
-            "activation": activation,
-            "bias": bias,
-        },
-        (c, h, w),
-    )
+    """Every combination of groups (or depthwise), dilation, stride and padding."""
+    grouping = data.draw(st.sampled_from(["plain", "grouped", "depthwise", "any"]))
+    groups, depthwise = 1, grouping == "depthwise"
+    if grouping == "grouped":
+        groups = data.draw(st.sampled_from(divisors(c)))
+    elif grouping == "any":  # mostly invalid: the refusal must match torch's
+        groups = data.draw(st.integers(1, 8))
+    per_group = data.draw(st.integers(1, 3))
+    filters = per_group * (c if depthwise else groups)
+    if grouping == "any":
+        filters = data.draw(st.integers(1, 16))
+    params = {
+        "filters": filters,
+        "kernel": kernel,
+        "stride": stride,
+        "padding": padding,
+        "dilation": dilation,
+        "groups": groups,
+        "depthwise": depthwise,
+        "bias": bias,
+        **activation,
+    }
+    if data.draw(st.integers(0, 9)) == 0:  # a setting the function would ignore
+        params["negative_slope" if activation["activation"] != "LeakyReLU" else "alpha"] = 0.5
+    check_sliding_layer("Conv2D", params, (c, h, w))
 
 
 @SETTINGS
@@ -332,23 +420,36 @@ def test_pooling_matches_torch(
     w=sizes,
     kernel_w=st.integers(1, 7),
     stride_w=st.integers(1, 4),
+    dilation=st.lists(st.integers(1, 3), min_size=2, max_size=2),
 )
 def test_same_padding_is_tensorflow_semantics(
-    stride: int, kernel: int, kind: str, c: int, h: int, w: int, kernel_w: int, stride_w: int
+    stride: int,
+    kernel: int,
+    kind: str,
+    c: int,
+    h: int,
+    w: int,
+    kernel_w: int,
+    stride_w: int,
+    dilation: list[int],
 ) -> None:
-    """Same gives ceil(size / stride) for odd and even kernels and every stride."""
+    """Same gives ceil(size / stride) for odd and even kernels, every stride and, for
+    Conv2D, every dilation (TensorFlow pads for the span the dilated kernel covers)."""
     params: dict[str, Any] = {
         "kernel": [kernel, kernel_w],
         "stride": [stride, stride_w],
         "padding": "Same",
     }
     if kind == "Conv2D":
-        params["filters"] = 3
+        params |= {"filters": 3, "dilation": dilation}
+    else:
+        dilation = [1, 1]
+    spans = [d * (k - 1) + 1 for d, k in zip(dilation, (kernel, kernel_w), strict=True)]
     graph = single_layer(kind, params, (c, h, w))
     out = infer(graph).output_shape
     assert out is not None
     assert out[1:] == (math.ceil(h / stride), math.ceil(w / stride_w))
-    for size, k, s, got in ((h, kernel, stride, out[1]), (w, kernel_w, stride_w, out[2])):
+    for size, k, s, got in ((h, spans[0], stride, out[1]), (w, spans[1], stride_w, out[2])):
         before, after = tf_same_padding(size, k, s)
         assert same_padding(size, k, s) == (before, after)
         assert (size + before + after - k) // s + 1 == got
@@ -362,7 +463,7 @@ def test_same_padding_is_tensorflow_semantics(
     w=sizes,
     vector=st.booleans(),
     kind=st.sampled_from(["BatchNorm2D", "Dropout", "Flatten", "GlobalAvgPool2D", "Activation"]),
-    function=activations,
+    function=activations("function"),
     rate=st.floats(0, 0.9),
     momentum=st.floats(0, 1),
     eps=st.floats(1e-8, 1e-2),
@@ -373,7 +474,7 @@ def test_parameter_free_and_norm_layers_match_torch(
     w: int,
     vector: bool,
     kind: str,
-    function: str,
+    function: dict[str, Any],
     rate: float,
     momentum: float,
     eps: float,
@@ -381,7 +482,7 @@ def test_parameter_free_and_norm_layers_match_torch(
     table: dict[str, dict[str, Any]] = {
         "BatchNorm2D": {"momentum": momentum, "eps": eps},
         "Dropout": {"rate": rate},
-        "Activation": {"function": function},
+        "Activation": function,
     }
     params = table.get(kind, {})
     vector = vector and kind in ("Dropout", "Flatten", "Activation")
@@ -394,7 +495,7 @@ def test_parameter_free_and_norm_layers_match_torch(
         "Dropout": lambda t: t,
         "Flatten": lambda t: t.flatten(1),
         "GlobalAvgPool2D": lambda t: t.mean(dim=(2, 3)),
-        "Activation": REFERENCE_ACTIVATION[function],
+        "Activation": reference_activation(function, "function"),
         "BatchNorm2D": lambda t: t / math.sqrt(1 + eps),  # fresh running stats: 0 and 1
     }[kind]
     with torch.no_grad():
@@ -407,19 +508,19 @@ def test_parameter_free_and_norm_layers_match_torch(
 @given(
     features=st.integers(1, 64),
     units=st.integers(1, 64),
-    activation=activations,
+    activation=activations(),
     bias=st.booleans(),
 )
-def test_dense_matches_torch(features: int, units: int, activation: str, bias: bool) -> None:
-    graph = single_layer(
-        "Dense", {"units": units, "activation": activation, "bias": bias}, (features,)
-    )
+def test_dense_matches_torch(
+    features: int, units: int, activation: dict[str, Any], bias: bool
+) -> None:
+    graph = single_layer("Dense", {"units": units, "bias": bias, **activation}, (features,))
     model = assert_matches_torch(graph, (features, 1, 1))
     linear = model.get_submodule("layer.linear")
     assert isinstance(linear, nn.Linear)
     x = torch.randn(BATCH, features, 1, 1)
     with torch.no_grad():
-        expected = REFERENCE_ACTIVATION[activation](
+        expected = reference_activation(activation)(
             F.linear(x.flatten(1), linear.weight, linear.bias)
         )
         torch.testing.assert_close(model(x), expected)
@@ -500,6 +601,85 @@ def test_merge_layers_match_torch(
             torch.cat([torch.zeros(BATCH, *s) for s in shapes if s], dim=1)
 
 
+@SETTINGS
+@given(
+    kind=st.sampled_from(["AdaptiveAvgPool2D", "AdaptiveMaxPool2D"]),
+    c=channels,
+    h=sizes,
+    w=sizes,
+    output_size=st.one_of(st.integers(1, 9), st.lists(st.integers(1, 9), min_size=2, max_size=2)),
+)
+def test_adaptive_pools_match_torch(kind: str, c: int, h: int, w: int, output_size: Any) -> None:
+    """Any output size, dividing the input or not, larger than it or not."""
+    graph = single_layer(kind, {"output_size": output_size}, (c, h, w))
+    model = assert_matches_torch(graph, (c, h, w))
+    x = torch.randn(BATCH, c, h, w)
+    oh, ow = as_pair(output_size)
+    # torch's regions, written out: [floor(i*s/n), ceil((i+1)*s/n)) on each axis
+    rows = [(i * h // oh, -(-(i + 1) * h // oh)) for i in range(oh)]
+    cols = [(j * w // ow, -(-(j + 1) * w // ow)) for j in range(ow)]
+    reduce = (lambda t: t.mean(dim=(2, 3))) if "Avg" in kind else (lambda t: t.amax(dim=(2, 3)))
+    expected = torch.stack(
+        [torch.stack([reduce(x[:, :, r0:r1, c0:c1]) for c0, c1 in cols], -1) for r0, r1 in rows],
+        -2,
+    )
+    with torch.no_grad():
+        torch.testing.assert_close(model(x), expected)
+
+
+@SETTINGS
+@given(
+    data=st.data(),
+    c=channels,
+    h=st.integers(1, 8),
+    w=st.integers(1, 8),
+    branches=st.integers(2, 3),
+)
+def test_multiply_broadcasts_like_torch(
+    data: st.DataObject, c: int, h: int, w: int, branches: int
+) -> None:
+    """Each branch keeps or squeezes each axis; Multiply accepts exactly what torch
+    broadcasts, with torch's result shape and values."""
+    graph = Graph("gates")
+    graph.add_node("Input", "x", {"channels": c, "height": h, "width": w})
+    shapes: list[Shape] = []
+    for index in range(branches):
+        size = [data.draw(st.sampled_from([h, 1])), data.draw(st.sampled_from([w, 1]))]
+        filters = data.draw(st.sampled_from([c, 1, c + 1]))
+        graph.add_node("AdaptiveMaxPool2D", f"p{index}", {"output_size": size}, ["x"])
+        graph.add_node("Conv2D", f"b{index}", {"filters": filters, "kernel": 1}, [f"p{index}"])
+        shapes.append((filters, *size))
+    graph.add_node("Multiply", "layer", {}, [f"b{i}" for i in range(branches)])
+    result = infer(graph).results["layer"]
+    try:
+        broadcast = tuple(torch.broadcast_shapes(*[(BATCH, *s) for s in shapes])[1:])
+    except RuntimeError:
+        assert result.status is Status.ERROR
+        assert "sizes agree or are 1" in (result.error or "")
+        return
+    assert result.shape == broadcast
+    model = assert_matches_torch(graph, (c, h, w))
+    x = torch.randn(BATCH, c, h, w)
+    with torch.no_grad():
+        branch = [
+            model.get_submodule(f"b{i}")(model.get_submodule(f"p{i}")(x)) for i in range(branches)
+        ]
+        torch.testing.assert_close(model(x), math.prod(branch[1:], start=branch[0]))
+
+
+def test_multiply_refuses_a_vector_gate_torch_would_misalign() -> None:
+    graph = Graph("gate")
+    graph.add_node("Input", "x", {"channels": 4, "height": 4, "width": 4})
+    graph.add_node("GlobalAvgPool2D", "gap", {}, ["x"])
+    graph.add_node("Multiply", "layer", {}, ["x", "gap"])
+    result = infer(graph).results["layer"]
+    assert "same rank" in (result.error or "")
+    # torch pairs the C vector with the width axis, not the channels
+    x = torch.arange(4.0).expand(1, 4, 4, 4)
+    gate = torch.tensor([[1.0, 0.0, 0.0, 0.0]])
+    assert not torch.equal(x * gate, x * gate[:, :, None, None])
+
+
 # ---- whole graphs -------------------------------------------------------------------------
 @st.composite
 def chains(draw: st.DrawFn) -> tuple[Graph, Shape, Shape]:
@@ -509,7 +689,16 @@ def chains(draw: st.DrawFn) -> tuple[Graph, Shape, Shape]:
     graph = Graph("chain")
     graph.add_node("Input", "x", {"channels": c, "height": h, "width": w})
     previous, shape = "x", (c, h, w)
-    image_layers = ["Conv2D", "MaxPool2D", "AvgPool2D", "BatchNorm2D", "Activation", "Dropout"]
+    image_layers = [
+        "Conv2D",
+        "MaxPool2D",
+        "AvgPool2D",
+        "BatchNorm2D",
+        "Activation",
+        "Dropout",
+        "AdaptiveAvgPool2D",
+        "AdaptiveMaxPool2D",
+    ]
     for index in range(draw(st.integers(3, 8))):
         if len(shape) == 3:
             kind = draw(st.sampled_from([*image_layers, "Flatten", "GlobalAvgPool2D"]))
@@ -526,12 +715,18 @@ def chains(draw: st.DrawFn) -> tuple[Graph, Shape, Shape]:
             params = {"kernel": list(kernel), "stride": list(stride), "padding": padding}
             channels_out = shape[0]
             if kind == "Conv2D":
-                channels_out = draw(st.integers(1, 8))
+                groups = draw(st.sampled_from(divisors(shape[0])))
+                depthwise = groups == 1 and draw(st.booleans())
+                channels_out = draw(st.integers(1, 3)) * (shape[0] if depthwise else groups)
                 params |= {
                     "filters": channels_out,
-                    "activation": draw(activations),
+                    "groups": groups,
+                    "depthwise": depthwise,
+                    **draw(activations()),
                     "bias": draw(st.booleans()),
                 }
+                if padding == "Same":  # any dilation keeps ceil(size / stride)
+                    params["dilation"] = [draw(st.integers(1, 3)), draw(st.integers(1, 3))]
             size = [shape[1], shape[2]]
             for axis in range(2):
                 if padding == "Same":
@@ -540,14 +735,18 @@ def chains(draw: st.DrawFn) -> tuple[Graph, Shape, Shape]:
                     size[axis] = (size[axis] + 2 * pad - kernel[axis]) // stride[axis] + 1
             shape = (channels_out, *size)
         elif kind == "Dense":
-            params = {"units": draw(st.integers(1, 12)), "activation": draw(activations)}
+            params = {"units": draw(st.integers(1, 12)), **draw(activations())}
             shape = (params["units"],)
         elif kind == "Flatten":
             shape = (math.prod(shape),)
         elif kind == "GlobalAvgPool2D":
             shape = (shape[0],)
+        elif kind.startswith("Adaptive"):
+            size = [draw(st.integers(1, 4)), draw(st.integers(1, 4))]
+            params = {"output_size": size}
+            shape = (shape[0], *size)
         elif kind == "Activation":
-            params = {"function": draw(activations)}
+            params = draw(activations("function"))
         graph.add_node(kind, f"n{index}", params, [previous])
         previous = f"n{index}"
     return graph, (c, h, w), shape
@@ -563,8 +762,9 @@ def test_random_chains_match_torch(case: tuple[Graph, Shape, Shape]) -> None:
 
 
 @st.composite
-def branchy_graphs(draw: st.DrawFn) -> tuple[Graph, Shape]:
-    """Random DAGs: layers hang off any earlier node; Add/Concat join compatible ones.
+def branchy_graphs(draw: st.DrawFn, gates: bool = True) -> tuple[Graph, Shape]:
+    """Random DAGs: layers hang off any earlier node; Add/Concat join compatible ones,
+    and with ``gates`` squeeze-and-excitation gates (Multiply by a Cx1x1 Sigmoid).
 
     Every dangling end is then pooled and concatenated into one Dense output.
     """
@@ -575,7 +775,17 @@ def branchy_graphs(draw: st.DrawFn) -> tuple[Graph, Shape]:
         shapes = {nid: r.shape for nid, r in infer(graph).results.items() if r.shape}
         images = sorted(nid for nid, s in shapes.items() if len(s) == 3)
         op = draw(
-            st.sampled_from(["Conv2D", "Conv2D", "MaxPool2D", "BatchNorm2D", "Add", "Concat"])
+            st.sampled_from(
+                [
+                    "Conv2D",
+                    "Conv2D",
+                    "MaxPool2D",
+                    "BatchNorm2D",
+                    "Add",
+                    "Concat",
+                    *(["Gate"] if gates else []),
+                ]
+            )
         )
         source = draw(st.sampled_from(images))
         name = f"n{index}"
@@ -593,6 +803,15 @@ def branchy_graphs(draw: st.DrawFn) -> tuple[Graph, Shape]:
             )
         elif op in ("MaxPool2D", "BatchNorm2D"):
             graph.add_node(op, name, {"padding": "Same"} if op == "MaxPool2D" else {}, [source])
+        elif op == "Gate":  # squeeze-and-excitation: a Cx1x1 sigmoid gate scales the source
+            graph.add_node("AdaptiveAvgPool2D", f"{name}_squeeze", {}, [source])
+            graph.add_node(
+                "Conv2D",
+                f"{name}_excite",
+                {"filters": shapes[source][0], "kernel": 1, "activation": "Sigmoid"},
+                [f"{name}_squeeze"],
+            )
+            graph.add_node("Multiply", name, {}, [source, f"{name}_excite"])
         else:
             key = shapes[source] if op == "Add" else shapes[source][1:]
             partners = [
@@ -646,6 +865,9 @@ def test_every_layer_type_is_covered_by_a_property_test() -> None:
         "Dense",
         "Add",
         "Concat",
+        "Multiply",
+        "AdaptiveAvgPool2D",
+        "AdaptiveMaxPool2D",
     }
     assert set(nodes.type_names()) == covered, "add the new layer type to these tests"
 
