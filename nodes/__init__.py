@@ -3,7 +3,7 @@
 Importing this package registers all layer families.
 """
 
-from nodes import conv, core_layers, io_layers, merge, normalization, pooling
+from nodes import conv, core_layers, io_layers, merge, normalization, pooling, reshape
 from nodes.errors import ConvasError, ParamError, ShapeError
 from nodes.registry import all_layers, find, get, type_names, unknown_type_message
 from nodes.spec import LayerSpec, ParamKind, ParamSpec, Shape
@@ -25,6 +25,7 @@ __all__ = [
     "merge",
     "normalization",
     "pooling",
+    "reshape",
     "type_names",
     "unknown_type_message",
 ]

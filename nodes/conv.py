@@ -9,7 +9,7 @@ from typing import Any
 
 from nodes.activations import activation_params, build_activation, check_activation
 from nodes.errors import ShapeError
-from nodes.geometry import build_padding, pair, sliding_output
+from nodes.geometry import build_padding, fmt_pair, fmt_shape, pair, sliding_output
 from nodes.registry import register
 from nodes.spec import (
     HIDDEN_FACE,
@@ -266,4 +266,208 @@ Parameters: Filters x (input channels / groups x Kernel height x Kernel width)
         ),
     ),
 )
-register(CONV2D)
+
+
+def _transpose_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
+    shape = inputs[0]
+    if len(shape) != 3:
+        raise ShapeError(
+            f"needs a CxHxW image tensor but receives {fmt_shape(shape)} — "
+            "place it before Flatten/Dense"
+        )
+    strides, dilations = pair(params["stride"]), pair(params["dilation"])
+    for extra, stride, dilation in zip(
+        pair(params["output_padding"]), strides, dilations, strict=True
+    ):
+        if extra >= stride and extra >= dilation:
+            raise ShapeError(
+                f"Output padding {extra} must be smaller than Stride {stride} or Dilation "
+                f"{dilation} (it only picks among the sizes a stride could have come from) "
+                f"— use at most {max(stride, dilation) - 1}",
+                param="output_padding",
+            )
+    size = _transpose_size(params, shape)
+    if min(size) < 1:
+        raise ShapeError(
+            f"Padding {fmt_pair(pair(params['padding']))} crops more than the "
+            f"{fmt_pair(_transpose_size({**params, 'padding': 0}, shape))} output has — "
+            "reduce Padding",
+            param="padding",
+        )
+    check_groups(params, shape[0], int(params["filters"]))
+    check_activation(params, "activation")
+    return (int(params["filters"]), *size)
+
+
+def _transpose_size(params: Params, shape: Shape) -> tuple[int, int]:
+    """torch's (size - 1) * stride - 2 * padding + dilation * (kernel - 1) + extra + 1."""
+    kernel, stride = pair(params["kernel"]), pair(params["stride"])
+    padding, extra = pair(params["padding"]), pair(params["output_padding"])
+    dilation = pair(params["dilation"])
+    height, width = (
+        (size - 1) * s - 2 * p + d * (k - 1) + e + 1
+        for size, k, s, p, d, e in zip(
+            shape[1:], kernel, stride, padding, dilation, extra, strict=True
+        )
+    )
+    return height, width
+
+
+def _transpose_weights_per_input(params: Params, channels: int) -> int:
+    """Weights each input channel owns: Filters / groups output channels x the kernel."""
+    kh, kw = pair(params["kernel"])
+    return int(params["filters"]) // groups_of(params, channels) * kh * kw
+
+
+def _transpose_params(params: Params, inputs: Sequence[Shape], output: Shape) -> int:
+    channels = inputs[0][0]
+    weights = channels * _transpose_weights_per_input(params, channels)
+    return weights + (int(params["filters"]) if params["bias"] else 0)
+
+
+def _transpose_macs(params: Params, inputs: Sequence[Shape], output: Shape) -> int:
+    """Every input value is spread over the kernel of Filters / groups channels."""
+    return math.prod(inputs[0]) * _transpose_weights_per_input(params, inputs[0][0])
+
+
+def _transpose_build(params: Params, inputs: Sequence[Shape]) -> Any:
+    from torch import nn
+
+    parts: OrderedDict[str, Any] = OrderedDict(
+        conv=nn.ConvTranspose2d(
+            inputs[0][0],
+            int(params["filters"]),
+            kernel_size=pair(params["kernel"]),
+            stride=pair(params["stride"]),
+            padding=pair(params["padding"]),
+            output_padding=pair(params["output_padding"]),
+            groups=groups_of(params, inputs[0][0]),
+            bias=bool(params["bias"]),
+            dilation=pair(params["dilation"]),
+        )
+    )
+    act = build_activation(params, "activation")
+    if act is not None:
+        parts["act"] = act
+    return nn.Sequential(parts)
+
+
+def _transpose_from_torch(chain: Sequence[Any], shape: Shape) -> tuple[int, dict[str, Any]] | None:
+    from torch import nn
+
+    from nodes.torch_match import trailing_activation
+
+    conv = chain[0]
+    if type(conv) is not nn.ConvTranspose2d or conv.padding_mode != "zeros":
+        return None
+    if not isinstance(conv.padding, tuple):
+        return None
+    depthwise = conv.groups == conv.in_channels > 1
+    params: dict[str, Any] = {
+        "filters": conv.out_channels,
+        "kernel": list(conv.kernel_size),
+        "stride": list(conv.stride),
+        "padding": list(conv.padding),
+        "output_padding": list(conv.output_padding),
+        "dilation": list(conv.dilation),
+        "groups": 1 if depthwise else conv.groups,
+        "depthwise": depthwise,
+        "bias": conv.bias is not None,
+    }
+    count, activation = trailing_activation(chain, 1, 4)
+    return count, params | activation
+
+
+CONVTRANSPOSE2D = LayerSpec(
+    type="ConvTranspose2D",
+    title="ConvTranspose2D",
+    category="Convolution",
+    summary="A learned upsampling: each input pixel paints a kernel-sized patch.",
+    doc="""\
+ConvTranspose2D runs a convolution backwards: every input pixel multiplies the
+learned kernel and adds the result into the output at Stride steps, so a stride of
+2 roughly doubles height and width. Decoders (U-Net, autoencoders, GAN generators)
+use it to grow feature maps while learning how; Upsample followed by Conv2D is the
+alternative that avoids checkerboard artefacts.
+
+Output size per axis, as torch computes it:
+(input - 1) x Stride - 2 x Padding + Dilation x (Kernel - 1) + Output padding + 1.
+Kernel 2 with Stride 2, or Kernel 4, Stride 2, Padding 1, exactly doubles it.
+
+- Filters: output channels.
+- Kernel, Stride: the patch each input pixel paints and the step between patches.
+- Padding: rows and columns cropped from each border of the result (torch's
+  padding of a transposed convolution undoes the padding of the matching Conv2D).
+- Output padding: extra rows/columns added on one side to pick the size when a
+  strided Conv2D could have come from several; smaller than Stride or Dilation.
+- Dilation, Groups, Depthwise: as for Conv2D.
+- Activation (with Negative slope for LeakyReLU, Alpha for ELU) and Bias: as for
+  Conv2D.
+
+Parameters: input channels x Filters / groups x Kernel height x Kernel width
++ Filters for the bias.
+""",
+    params=(
+        ParamSpec(
+            "filters",
+            ParamKind.INT,
+            16,
+            "Number of output channels.",
+            title="Filters",
+            minimum=1,
+            maximum=65536,
+        ),
+        ParamSpec(
+            "kernel", ParamKind.INT_PAIR, 2, KERNEL_HELP, title="Kernel", minimum=1, maximum=1024
+        ),
+        ParamSpec(
+            "stride",
+            ParamKind.INT_PAIR,
+            2,
+            "Step between the patches each input pixel paints; 2 doubles the size.",
+            title="Stride",
+            minimum=1,
+            maximum=1024,
+            face=STRIDE_FACE,
+        ),
+        ParamSpec(
+            "padding",
+            ParamKind.INT_PAIR,
+            0,
+            "Rows/columns cropped from each border of the output.",
+            title="Padding",
+            minimum=0,
+            maximum=1024,
+            face=FaceHint(fmt="crop {short}", hide=(0,)),
+        ),
+        ParamSpec(
+            "output_padding",
+            ParamKind.INT_PAIR,
+            0,
+            "Extra rows/columns on one side, to pick the output size.",
+            title="Output padding",
+            minimum=0,
+            maximum=1024,
+            optional=True,
+            face=FaceHint(fmt="+{short}", hide=(0,)),
+        ),
+        *_dilation_and_groups(),
+        ParamSpec("depthwise", ParamKind.BOOL, False, DEPTHWISE_HELP, optional=True),
+        *activation_params("activation", "None"),
+        ParamSpec(
+            "bias",
+            ParamKind.BOOL,
+            True,
+            "Learn one constant per filter.",
+            title="Bias",
+            face=HIDDEN_FACE,
+        ),
+    ),
+    shape=_transpose_shape,
+    build=_transpose_build,
+    count_params=_transpose_params,
+    count_macs=_transpose_macs,
+    from_torch=_transpose_from_torch,
+)
+
+register(CONV2D, CONVTRANSPOSE2D)

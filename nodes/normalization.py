@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -131,4 +132,121 @@ learns more robust features and overfits less. At evaluation time it does nothin
     from_torch=_dropout_from_torch,
 )
 
-register(BATCHNORM2D, DROPOUT)
+
+def _eps_param() -> ParamSpec:
+    return ParamSpec(
+        "eps",
+        ParamKind.FLOAT,
+        1e-5,
+        "Added to the variance for stability.",
+        title="Eps",
+        minimum=1e-12,
+        maximum=1.0,
+    )
+
+
+def _group_norm_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
+    shape = inputs[0]
+    groups = int(params["groups"])
+    if shape[0] % groups:
+        found = [str(d) for d in range(1, shape[0] + 1) if shape[0] % d == 0]
+        raise ShapeError(
+            f"Groups {groups} must divide the {shape[0]} channels of {fmt_shape(shape)} — "
+            f"use one of {', '.join(found[:8])}",
+            param="groups",
+        )
+    return shape
+
+
+def _group_norm_build(params: Params, inputs: Sequence[Shape]) -> Any:
+    from torch import nn
+
+    return nn.GroupNorm(int(params["groups"]), inputs[0][0], eps=float(params["eps"]))
+
+
+def _group_norm_from_torch(chain: Sequence[Any], shape: Shape) -> tuple[int, dict[str, Any]] | None:
+    from torch import nn
+
+    norm = chain[0]
+    if type(norm) is not nn.GroupNorm or not norm.affine:
+        return None
+    return 1, {"groups": norm.num_groups, "eps": norm.eps}
+
+
+GROUPNORM = LayerSpec(
+    type="GroupNorm",
+    title="GroupNorm",
+    category="Normalization",
+    summary="Normalises groups of channels within each sample: batch-size independent.",
+    doc="""\
+GroupNorm splits the channels into Groups groups and normalises each group of each
+sample to mean 0 and variance 1 over its channels and positions, then applies a
+learned scale and shift per channel (2 parameters per channel). Unlike BatchNorm2D
+it never looks across the batch, so it behaves the same in training and evaluation
+and works with batches of one or two images.
+
+- Groups: must divide the channels. 1 group normalises each sample as a whole
+  (a LayerNorm with per-channel scale); as many groups as channels normalises each
+  channel on its own (InstanceNorm). 32 is the usual choice for wide layers.
+- Eps: a small number added to the variance to avoid dividing by zero.
+""",
+    params=(
+        ParamSpec(
+            "groups",
+            ParamKind.INT,
+            8,
+            "Number of channel groups normalised separately.",
+            title="Groups",
+            minimum=1,
+            maximum=65536,
+        ),
+        _eps_param(),
+    ),
+    shape=_group_norm_shape,
+    build=_group_norm_build,
+    from_torch=_group_norm_from_torch,
+    count_params=lambda params, inputs, output: 2 * inputs[0][0],
+)
+
+
+def _layer_norm_build(params: Params, inputs: Sequence[Shape]) -> Any:
+    from torch import nn
+
+    return nn.LayerNorm(list(inputs[0]), eps=float(params["eps"]))
+
+
+def _layer_norm_from_torch(chain: Sequence[Any], shape: Shape) -> tuple[int, dict[str, Any]] | None:
+    from torch import nn
+
+    norm = chain[0]
+    if type(norm) is not nn.LayerNorm or tuple(norm.normalized_shape) != tuple(shape):
+        return None
+    if not norm.elementwise_affine or (norm.bias is None):
+        return None
+    return 1, {"eps": norm.eps}
+
+
+LAYERNORM = LayerSpec(
+    type="LayerNorm",
+    title="LayerNorm",
+    category="Normalization",
+    summary="Normalises each sample over all its channels (and positions).",
+    doc="""\
+LayerNorm normalises each sample on its own to mean 0 and variance 1 over all its
+values — the features of a vector, or every channel and position of a CxHxW map —
+then applies a learned scale and shift per value (torch's nn.LayerNorm over the
+whole sample, so 2 parameters per value). Like GroupNorm it ignores the batch, so
+training and evaluation behave alike. On feature maps, GroupNorm with 1 group
+normalises the same way but learns only one scale and shift per channel, which is
+usually what a CNN wants.
+
+- Eps: a small number added to the variance to avoid dividing by zero.
+""",
+    params=(_eps_param(),),
+    shape=_same_shape,
+    build=_layer_norm_build,
+    from_torch=_layer_norm_from_torch,
+    count_params=lambda params, inputs, output: 2 * math.prod(inputs[0]),
+)
+
+register(BATCHNORM2D, DROPOUT, GROUPNORM, LAYERNORM)

@@ -47,3 +47,38 @@ class Concat(nn.Module):
 
     def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
         return torch.cat(inputs, dim=1)
+
+
+class ChannelSlice(nn.Module):
+    """Channels ``start`` to ``end`` (excluded) of its input: ``x[:, start:end]``."""
+
+    def __init__(self, start: int, end: int) -> None:
+        super().__init__()
+        self.start = start
+        self.end = end
+
+    def forward_code(self, inputs: list[str]) -> str:
+        return f"{inputs[0]}[:, {self.start}:{self.end}]"
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x[:, self.start : self.end]
+
+
+class ChannelShuffle(nn.Module):
+    """ShuffleNet's shuffle: channels regrouped so each group sees every other group.
+
+    torch's own ``nn.ChannelShuffle`` computes the same but has no ONNX export; this
+    one is written with reshapes every exporter knows.
+    """
+
+    def __init__(self, groups: int) -> None:
+        super().__init__()
+        self.groups = groups
+
+    def forward_code(self, inputs: list[str]) -> str:
+        x = inputs[0]
+        grouped = f"{x}.reshape({x}.shape[0], {self.groups}, -1, *{x}.shape[2:])"
+        return f"{grouped}.transpose(1, 2).flatten(1, 2)"
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.reshape(x.shape[0], self.groups, -1, *x.shape[2:]).transpose(1, 2).flatten(1, 2)

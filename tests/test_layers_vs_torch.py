@@ -680,6 +680,187 @@ def test_multiply_refuses_a_vector_gate_torch_would_misalign() -> None:
     assert not torch.equal(x * gate, x * gate[:, :, None, None])
 
 
+@SETTINGS
+@given(
+    data=st.data(),
+    c=channels,
+    h=st.integers(1, 12),
+    w=st.integers(1, 12),
+    kernel=kernels,
+    stride=strides,
+    padding=st.one_of(st.integers(0, 3), st.lists(st.integers(0, 3), min_size=2, max_size=2)),
+    dilation=st.one_of(st.integers(1, 3), st.lists(st.integers(1, 3), min_size=2, max_size=2)),
+    output_padding=st.one_of(
+        st.integers(0, 3), st.lists(st.integers(0, 3), min_size=2, max_size=2)
+    ),
+    activation=activations(),
+    bias=st.booleans(),
+)
+def test_conv_transpose2d_matches_torch(
+    data: st.DataObject,
+    c: int,
+    h: int,
+    w: int,
+    kernel: Any,
+    stride: Any,
+    padding: Any,
+    dilation: Any,
+    output_padding: Any,
+    activation: dict[str, Any],
+    bias: bool,
+) -> None:
+    """Sizes, counts and values as torch's; every refusal is one torch makes too."""
+    grouping = data.draw(st.sampled_from(["plain", "grouped", "depthwise"]))
+    groups = data.draw(st.sampled_from(divisors(c))) if grouping == "grouped" else 1
+    per = data.draw(st.integers(1, 3))
+    params = {
+        "filters": per * (c if grouping == "depthwise" else groups),
+        "kernel": kernel,
+        "stride": stride,
+        "padding": padding,
+        "output_padding": output_padding,
+        "dilation": dilation,
+        "groups": groups,
+        "depthwise": grouping == "depthwise",
+        "bias": bias,
+        **activation,
+    }
+    graph = single_layer("ConvTranspose2D", params, (c, h, w))
+    result = infer(graph).results["layer"]
+    x = torch.randn(BATCH, c, h, w)
+    real_groups = c if grouping == "depthwise" else groups
+    weight = torch.randn(c, params["filters"] // real_groups, *as_pair(kernel))
+
+    def native() -> Tensor:
+        return F.conv_transpose2d(
+            x,
+            weight,
+            stride=as_pair(stride),
+            padding=as_pair(padding),
+            output_padding=as_pair(output_padding),
+            groups=real_groups,
+            dilation=as_pair(dilation),
+        )
+
+    event(f"refused ({result.param})" if result.status is Status.ERROR else "built")
+    if result.status is Status.ERROR:
+        assert result.param in ("output_padding", "padding")
+        try:
+            empty = native().numel() == 0  # torch's answer to a fully cropped output
+        except RuntimeError:
+            empty = True
+        assert empty
+        return
+    model = assert_matches_torch(graph, (c, h, w))
+    conv = model.get_submodule("layer.conv")
+    assert isinstance(conv, nn.ConvTranspose2d)
+    with torch.no_grad():
+        conv.weight.copy_(weight)
+        expected = native() + (0 if conv.bias is None else conv.bias[:, None, None])
+        torch.testing.assert_close(model(x), reference_activation(params)(expected))
+
+
+@SETTINGS
+@given(
+    c=channels,
+    h=st.integers(1, 12),
+    w=st.integers(1, 12),
+    mode=st.sampled_from(["nearest", "bilinear"]),
+    align=st.booleans(),
+    by_size=st.booleans(),
+    scale=st.one_of(st.integers(1, 4), st.lists(st.integers(1, 4), min_size=2, max_size=2)),
+    size=st.lists(st.integers(1, 20), min_size=2, max_size=2),
+)
+def test_upsample_matches_torch(
+    c: int, h: int, w: int, mode: str, align: bool, by_size: bool, scale: Any, size: list[int]
+) -> None:
+    align = align and mode == "bilinear"
+    params: dict[str, Any] = {"mode": mode, "align_corners": align}
+    if by_size:
+        params |= {"by": "Size", "size": size}
+    else:
+        params |= {"by": "Scale", "scale": scale}
+    graph = single_layer("Upsample", params, (c, h, w))
+    model = assert_matches_torch(graph, (c, h, w))
+    x = torch.randn(BATCH, c, h, w)
+    target = tuple(size) if by_size else (h * as_pair(scale)[0], w * as_pair(scale)[1])
+    with torch.no_grad():
+        expected = F.interpolate(
+            x, size=target, mode=mode, align_corners=align if mode == "bilinear" else None
+        )
+        torch.testing.assert_close(model(x), expected)
+
+
+def test_upsample_refuses_settings_its_mode_ignores() -> None:
+    cases = {
+        "align_corners": {"mode": "nearest", "align_corners": True},
+        "size": {"by": "Scale", "size": 8},
+        "scale": {"by": "Size", "scale": 3},
+    }
+    for param, params in cases.items():
+        result = infer(single_layer("Upsample", params, (2, 4, 4))).results["layer"]
+        assert result.param == param, result.error
+    with pytest.raises(ValueError, match="align_corners"):  # torch refuses it as well
+        nn.Upsample(scale_factor=2, mode="nearest", align_corners=True)(torch.zeros(1, 1, 2, 2))
+
+
+@SETTINGS
+@given(
+    data=st.data(),
+    kind=st.sampled_from(["ZeroPad2D", "Slice", "ChannelShuffle", "GroupNorm", "LayerNorm"]),
+    c=st.integers(1, 12),
+    h=st.integers(1, 10),
+    w=st.integers(1, 10),
+    vector=st.booleans(),
+    eps=st.floats(1e-8, 1e-2),
+)
+def test_reshape_and_group_norm_layers_match_torch(
+    data: st.DataObject, kind: str, c: int, h: int, w: int, vector: bool, eps: float
+) -> None:
+    """Values against torch's functional forms; bad settings are refused like torch."""
+    vector = vector and kind in ("Slice", "GroupNorm", "LayerNorm")
+    shape: Shape = (c * h,) if vector else (c, h, w)
+    channels_in = shape[0]
+    params: dict[str, Any]
+    if kind == "ZeroPad2D":
+        params = {side: data.draw(st.integers(0, 3)) for side in ("left", "right", "top", "bottom")}
+    elif kind == "Slice":
+        start = data.draw(st.integers(0, channels_in))
+        params = {"start": start, "end": data.draw(st.integers(max(start, 1), channels_in + 1))}
+    elif kind in ("ChannelShuffle", "GroupNorm"):
+        params = {"groups": data.draw(st.integers(1, 6))}
+    else:
+        params = {}
+    if kind in ("GroupNorm", "LayerNorm"):
+        params["eps"] = eps
+    graph = single_layer(kind, params, shape)
+    result = infer(graph).results["layer"]
+    x = torch.randn(BATCH, *shape)
+    natives: dict[str, Callable[[], Tensor]] = {
+        "ZeroPad2D": lambda: F.pad(
+            x, [params.get(s, 0) for s in ("left", "right", "top", "bottom")]
+        ),
+        "Slice": lambda: x[:, params.get("start", 0) : params.get("end", 0)],
+        "ChannelShuffle": lambda: nn.ChannelShuffle(params.get("groups", 1))(x),
+        "GroupNorm": lambda: F.group_norm(x, params.get("groups", 1), eps=eps),
+        "LayerNorm": lambda: F.layer_norm(x, list(shape), eps=eps),
+    }
+    native = natives[kind]
+    event(f"{kind} refused ({result.param})" if result.status is Status.ERROR else kind)
+    if result.status is Status.ERROR:
+        if kind == "Slice":  # torch gives an empty or clipped tensor rather than an error
+            got = native()
+            assert got.shape[1] != params["end"] - params["start"] or got.shape[1] == 0
+        else:
+            with pytest.raises(RuntimeError):
+                native()
+        return
+    model = assert_matches_torch(graph, input_shape(graph))
+    with torch.no_grad():
+        ours = model(x.reshape(BATCH, *input_shape(graph)))
+        torch.testing.assert_close(ours, native())
+
+
 # ---- whole graphs -------------------------------------------------------------------------
 @st.composite
 def chains(draw: st.DrawFn) -> tuple[Graph, Shape, Shape]:
@@ -868,6 +1049,13 @@ def test_every_layer_type_is_covered_by_a_property_test() -> None:
         "Multiply",
         "AdaptiveAvgPool2D",
         "AdaptiveMaxPool2D",
+        "ConvTranspose2D",
+        "Upsample",
+        "ZeroPad2D",
+        "Slice",
+        "ChannelShuffle",
+        "GroupNorm",
+        "LayerNorm",
     }
     assert set(nodes.type_names()) == covered, "add the new layer type to these tests"
 
