@@ -186,7 +186,7 @@ def _record(traced: fx.GraphModule, batch: torch.Tensor, label: str) -> dict[fx.
         size = "x".join(str(d) for d in batch.shape[1:])
         raise TorchImportError(
             f"cannot import {label!r}: running it on a {size} input failed{place}: "
-            f"{one_line(exc)} — check the input shape (--input) against the model"
+            f"{one_line(exc)} — check the input shape against the model"
         ) from None
     return values
 

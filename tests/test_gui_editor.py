@@ -1,4 +1,5 @@
-"""The editor as a user drives it: live shapes, errors, undo, cycles, files, help."""
+"""The editor as a user drives it: real clicks, drags, drops and key presses on
+realistic graphs, checking what the user sees and what gets saved."""
 
 from __future__ import annotations
 
@@ -10,14 +11,25 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6 import QtWidgets
+from PySide6 import QtCore, QtWidgets
 
 from app.gui.main_window import MainWindow
 from app.gui.param_editors import FloatEditor, IntEditor, PaddingEditor, PairEditor
+from graph_io.editing import Move, SetParam
 from graph_io.yaml_io import dumps_graph, load_graph
+from tests.conftest import (
+    click,
+    drag,
+    drop_from_palette,
+    focus_canvas,
+    node_centre,
+    port_centre,
+    press,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 LENET = ROOT / "examples" / "lenet5.yaml"
+RESNET = ROOT / "examples" / "resnet_mini.yaml"
 pytestmark = pytest.mark.gui
 
 
@@ -31,12 +43,17 @@ def window(qtbot: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> MainW
         "question",
         lambda *a, **k: QtWidgets.QMessageBox.StandardButton.Discard,
     )
+    win.show()
     return win
 
 
 def settle() -> None:
-    """Let the window run its deferred table update (labels update synchronously)."""
+    """Let the window run its deferred table update (faces update synchronously)."""
     QtWidgets.QApplication.processEvents()
+
+
+def set_param(win: MainWindow, node: str, name: str, value: Any) -> None:
+    win.document.execute(SetParam(node, name, value))
 
 
 def build_lenet(win: MainWindow) -> None:
@@ -52,12 +69,18 @@ def build_lenet(win: MainWindow) -> None:
         ("f6", "Dense", {"units": 84, "activation": "Tanh"}),
         ("output", "Dense", {"units": 10}),
     ]
+    from graph_io.editing import Rename
+
     previous = None
     for index, (nid, layer, params) in enumerate(specs):
-        node = c.add_layer(layer, (index * 200, 0), node_id=nid, params=params)
+        new = c.add_layer(layer, (index * 200.0, 0.0))
+        assert new is not None
+        win.document.execute(Rename(new, nid))
+        for key, value in params.items():
+            set_param(win, nid, key, value)
         if previous is not None:
-            assert c.connect_nodes(previous, node)
-        previous = node
+            assert c.connect_nodes(previous, nid)
+        previous = nid
 
 
 def test_building_lenet_on_the_canvas_shows_every_shape(window: MainWindow) -> None:
@@ -90,9 +113,9 @@ def test_editing_filters_in_the_panel_updates_downstream(window: MainWindow) -> 
     assert window.canvas.face_text("c3") == "16×10×10  ·  3.2k params"
     assert window.graph.nodes["c1"].params["filters"] == 8
     assert window.windowTitle().startswith("lenet5.yaml*")
-    window.canvas.graph.undo_stack().undo()  # the panel follows undo and redo
+    press(window, "Ctrl+Z")  # the panel follows undo and redo
     assert editor.spin.value() == 6
-    window.canvas.graph.undo_stack().redo()
+    press(window, "Ctrl+Shift+Z")
     assert editor.spin.value() == 8
 
 
@@ -112,7 +135,7 @@ def test_shape_error_turns_node_red_and_undo_restores(window: MainWindow) -> Non
     assert window.canvas.face_text("f5") == "?"
     settle()
     assert window.problems.item(0).text() == tip
-    window.canvas.graph.undo_stack().undo()
+    press(window, "Ctrl+Z")
     assert window.canvas.face_text("c3") == "16×10×10  ·  2.4k params"
     assert window.canvas.face_text("f5") == "120  ·  48.1k params"
     assert kernel.value() == 5
@@ -120,8 +143,9 @@ def test_shape_error_turns_node_red_and_undo_restores(window: MainWindow) -> Non
 
 def test_invalid_value_is_shown_red_and_not_applied(window: MainWindow) -> None:
     window.open_file(LENET, ask=False)
-    window.canvas.add_layer("Dropout", (0, 300), node_id="drop")
-    window.select("drop")
+    drop = window.canvas.add_layer("Dropout", (0, 300))
+    assert drop == "dropout_1"
+    window.select(drop)
     rate = window.params.editors["rate"]
     assert isinstance(rate, FloatEditor)
     rate.spin.setValue(1.5)
@@ -130,10 +154,10 @@ def test_invalid_value_is_shown_red_and_not_applied(window: MainWindow) -> None:
     assert error.text().startswith("Rate must be")
     assert "0.999" in error.text()
     assert "#ffd0d0" in rate.styleSheet()
-    assert window.graph.nodes["drop"].params["rate"] == 0.5
+    assert window.graph.nodes["dropout_1"].params["rate"] == 0.5
     rate.spin.setValue(0.25)  # a valid value clears the mark and applies
     assert error.isHidden()
-    assert window.graph.nodes["drop"].params["rate"] == 0.25
+    assert window.graph.nodes["dropout_1"].params["rate"] == 0.25
 
 
 def test_padding_is_chosen_from_none_same_or_explicit(window: MainWindow) -> None:
@@ -156,29 +180,56 @@ def test_padding_is_chosen_from_none_same_or_explicit(window: MainWindow) -> Non
     assert window.canvas.face_text("c1") == "6×30×30  ·  156 params"
 
 
-def test_cycle_is_refused(window: MainWindow) -> None:
-    window.open_file(LENET, ask=False)
-    c = window.canvas
-    assert not c.connect_nodes(c.node("f6"), c.node("c3"))
+def test_a_cycle_dragged_on_the_canvas_is_refused_and_explained(window: MainWindow) -> None:
+    """Dragging a wire from the model's end back into an Add says why nothing happened."""
+    window.open_file(RESNET, ask=False)
+    add = next(n for n in window.graph.nodes.values() if n.type == "Add")
+    last = next(iter(reversed(window.graph.nodes)))
+    before = dumps_graph(window.graph)
+    viewport = window.viewer.viewport()
+    drag(viewport, port_centre(window, last, "out"), port_centre(window, add.id, "in"))
+    settle()
+    assert dumps_graph(window.graph) == before
     assert "would create a cycle" in window.statusBar().currentMessage()
-    assert c.report.ok
-    assert [p.node().name() for p in c.node("c3").get_input("in").connected_ports()] == ["s2"]
+    assert "would create a cycle" in window.problems.item(0).text()
+    assert window.problems_dock.isVisible()
+    assert window.canvas.scene_state()[add.id][1] == sorted(add.inputs)
+    assert not window.document.can_undo  # nothing to undo, nothing to redo back
+    press(window, "Ctrl+Shift+Z")
+    assert dumps_graph(window.graph) == before
+
+
+def test_a_wire_dragged_between_ports_connects_and_undoes_in_one_step(window: MainWindow) -> None:
+    window.open_file(LENET, ask=False)
+    viewport = window.viewer.viewport()
+    centre = viewport.rect().center()
+    drop_from_palette(window, "Dropout", QtCore.QPointF(centre.x(), centre.y() + 150))
+    assert window.graph.nodes["dropout_1"].inputs == []
+    drag(viewport, port_centre(window, "f5", "out"), port_centre(window, "dropout_1", "in"))
+    assert window.graph.nodes["dropout_1"].inputs == ["f5"]
+    assert window.canvas.edge_tooltip("f5", "dropout_1") == "f5 → dropout_1: tensor 120"
+    press(window, "Ctrl+Z")
+    assert window.graph.nodes["dropout_1"].inputs == []
+    assert window.canvas.scene_state()["dropout_1"][1] == []
 
 
 def test_add_takes_several_inputs_in_order(window: MainWindow) -> None:
     window.open_file(LENET, ask=False)
     c = window.canvas
-    add = c.add_layer("Concat", (0, 300), node_id="cat")
-    c.connect_nodes(c.node("s4"), add)
-    c.connect_nodes(c.node("c3"), add)
-    assert window.graph.nodes["cat"].inputs == ["s4", "c3"]
-    assert "spatial size" in c.face_tooltip("cat")
-    act = c.add_layer("Activation", (0, 500), node_id="act")
-    c.connect_nodes(c.node("s2"), act)
-    add = c.add_layer("Add", (200, 500), node_id="sum")
-    c.connect_nodes(c.node("s2"), add)
+    cat = c.add_layer("Concat", (0, 300))
+    assert cat is not None
+    c.connect_nodes("s4", cat)
+    c.connect_nodes("c3", cat)
+    assert window.graph.nodes[cat].inputs == ["s4", "c3"]
+    assert "spatial size" in c.face_tooltip(cat)
+    act = c.add_layer("Activation", (0, 500))
+    add = c.add_layer("Add", (200, 500))
+    assert act is not None
+    assert add is not None
+    c.connect_nodes("s2", act)
+    c.connect_nodes("s2", add)
     c.connect_nodes(act, add)
-    assert c.node("sum").get_input("in").view.toolTip() == ("2 tensors, in order: 6×14×14, 6×14×14")
+    assert c.node(add).get_input("in").view.toolTip() == ("2 tensors, in order: 6×14×14, 6×14×14")
 
 
 def test_save_writes_the_expected_yaml(window: MainWindow, tmp_path: Path) -> None:
@@ -189,9 +240,10 @@ def test_save_writes_the_expected_yaml(window: MainWindow, tmp_path: Path) -> No
     assert not window.dirty
     build = MainWindow()
     build_lenet(build)
-    build.canvas.name = "lenet5"
-    build.canvas.training = load_graph(LENET).training
-    assert dumps_graph(build.canvas.to_graph()) == LENET.read_text()
+    built = build.graph
+    built.name = "lenet5"
+    built.training = load_graph(LENET).training
+    assert dumps_graph(built) == LENET.read_text()
     build.deleteLater()
 
 
@@ -199,7 +251,7 @@ def test_malformed_file_shows_dialog_and_keeps_graph(
     window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     window.open_file(LENET, ask=False)
-    before = dumps_graph(window.canvas.to_graph())
+    before = dumps_graph(window.graph)
     shown: list[str] = []
     monkeypatch.setattr(
         QtWidgets.QMessageBox, "critical", lambda _parent, _title, text: shown.append(text)
@@ -210,14 +262,14 @@ def test_malformed_file_shows_dialog_and_keeps_graph(
     assert shown == [
         f"{bad}:5: nodes[0].params.filters: must be an integer between 1 and 65536, got -4"
     ]
-    assert dumps_graph(window.canvas.to_graph()) == before
+    assert dumps_graph(window.graph) == before
 
 
 def test_unsaved_changes_prompt_on_close(
     window: MainWindow, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     window.open_file(LENET, ask=False)
-    window.canvas.set_param("c1", "filters", 7)
+    set_param(window, "c1", "filters", 7)
     asked: list[str] = []
 
     def answer(*args: Any, **kwargs: Any) -> QtWidgets.QMessageBox.StandardButton:
@@ -231,7 +283,9 @@ def test_unsaved_changes_prompt_on_close(
 
 def test_palette_search_and_add(window: MainWindow) -> None:
     window.layers.search.setText("pool")
-    assert window.layers.visible_types() == ["AvgPool2D", "GlobalAvgPool2D", "MaxPool2D"]
+    shown = window.layers.visible_types()
+    assert {"AvgPool2D", "GlobalAvgPool2D", "MaxPool2D"} <= set(shown)
+    assert all("pool" in t.lower() for t in shown)
     window.add_at_centre("Dropout")
     assert "dropout_1" in window.graph.nodes
 
@@ -243,78 +297,81 @@ def test_help_follows_selection_and_problem_click_selects(window: MainWindow) ->
     assert "Conv2D" in text
     assert "Filters" in text
     assert "kernel" in text.lower()
-    window.canvas.set_param("c3", "kernel", 20)
+    set_param(window, "c3", "kernel", 20)
     settle()
     window.problems.itemClicked.emit(window.problems.item(0))
-    assert [n.name() for n in window.canvas.graph.selected_nodes()] == ["c3"]
+    assert window.selection.ids == ("c3",)
     assert window.params.node_id == "c3"
 
 
-def test_pasted_and_tab_created_nodes_get_valid_ids(window: MainWindow) -> None:
+def test_copy_paste_with_keys_gives_fresh_ids_beside_the_original(window: MainWindow) -> None:
     window.open_file(LENET, ask=False)
-    g = window.canvas.graph
-    g.create_node("convas.Conv2D", name="my conv", pos=[0, 400])  # as tab search names them
-    g.duplicate_nodes([window.canvas.node("c1")])
-    ids = list(window.graph.nodes)
-    assert all(i.isidentifier() for i in ids)
-    assert len(ids) == 11
-    assert "conv2d_1" in ids
+    viewport = window.viewer.viewport()
+    click(viewport, node_centre(window, "c1"))
+    assert window.selection.ids == ("c1",)
+    press(window, "Ctrl+C")
+    press(window, "Ctrl+V")
+    assert list(window.graph.nodes)[-1] == "c1_1"
+    assert window.selection.ids == ("c1_1",)
+    x, y = window.graph.nodes["c1"].pos or (0.0, 0.0)
+    assert window.graph.nodes["c1_1"].pos == (x + 40, y + 40)
+    press(window, "Ctrl+Z")
+    assert "c1_1" not in window.graph.nodes
+    press(window, "Ctrl+Shift+Z")  # redo puts the copy where the paste did
+    assert window.graph.nodes["c1_1"].pos == (x + 40, y + 40)
+    view = window.canvas.node("c1_1").view
+    assert tuple(view.xy_pos) == (x + 40, y + 40)
+    assert all(i.isidentifier() for i in window.graph.nodes)
 
 
 def test_read_only_lock_blocks_panel_edits(window: MainWindow) -> None:
     window.open_file(LENET, ask=False)
     window.select("c1")
-    window.canvas.set_param("c1", "filters", 7)
+    set_param(window, "c1", "filters", 7)
     assert window.undo_action.isEnabled()
-    assert window.undo_action.text() != "&Undo"  # says what it will undo
-    window.set_read_only(True)
+    assert window.undo_action.text() == "&Undo c1 Filters = 7"  # says what it will undo
+    window.lock.set(True, "a training run has the graph locked")
     window.params._apply("filters", 9)
     assert window.graph.nodes["c1"].params["filters"] == 7
     # menus and shortcuts are locked too: nothing may change the graph being trained
     assert not window.undo_action.isEnabled()
-    window.undo_action.trigger()
+    press(window, "Ctrl+Z")
     assert window.graph.nodes["c1"].params["filters"] == 7
     names = {a.text().replace("&", "") for a in window.editing_actions}
     assert {"Delete", "Paste", "Duplicate", "Auto Layout", "New", "Open…"} <= names
     assert not any(a.isEnabled() for a in window.editing_actions)
-    window.set_read_only(False)
+    window.lock.set(False)
     assert window.undo_action.isEnabled()
     assert all(a.isEnabled() for a in window.editing_actions)
-    window.undo_action.trigger()
+    press(window, "Ctrl+Z")
     assert window.graph.nodes["c1"].params["filters"] == 6
 
 
-def test_dragging_a_layer_from_the_palette_creates_it_where_dropped(window: MainWindow) -> None:
-    from PySide6 import QtCore, QtGui
-
-    window.show()
-    tree = window.layers.tree
-    item = next(
-        tree.topLevelItem(g).child(c)
-        for g in range(tree.topLevelItemCount())
-        for c in range(tree.topLevelItem(g).childCount())
-        if tree.topLevelItem(g).child(c).text(0) == "MaxPool2D"
-    )
-    mime = tree.mimeData([item])
+def test_dropping_a_layer_on_an_open_graph_renames_nothing(
+    window: MainWindow, tmp_path: Path
+) -> None:
+    window.open_file(LENET, ask=False)
+    ids = list(window.graph.nodes)
     viewport = window.viewer.viewport()
-    target = QtCore.QPointF(viewport.width() / 2, viewport.height() / 2)
-    for kind in (QtCore.QEvent.Type.DragEnter, QtCore.QEvent.Type.Drop):
-        cls = QtGui.QDragEnterEvent if kind is QtCore.QEvent.Type.DragEnter else QtGui.QDropEvent
-        event = cls(
-            target.toPoint() if cls is QtGui.QDragEnterEvent else target,
-            QtCore.Qt.DropAction.CopyAction,
-            mime,
-            QtCore.Qt.MouseButton.LeftButton,
-            QtCore.Qt.KeyboardModifier.NoModifier,
-        )
-        QtWidgets.QApplication.sendEvent(viewport, event)
-    settle()
-    assert "maxpool2d_1" in window.graph.nodes
+    target = QtCore.QPointF(viewport.width() / 2, viewport.height() - 60)
+    drop_from_palette(window, "MaxPool2D", target)
+    assert list(window.graph.nodes) == [*ids, "maxpool2d_1"]
+    assert {k: v[2] for k, v in window.canvas.scene_state().items()} == {
+        i: i for i in [*ids, "maxpool2d_1"]
+    }
     x, y = window.graph.nodes["maxpool2d_1"].pos or (0.0, 0.0)
     dropped = window.viewer.mapToScene(target.toPoint())
-    assert abs(x - dropped.x()) < 200
-    assert abs(y - dropped.y()) < 200
-    window.set_read_only(True)
+    assert abs(x - dropped.x()) < 2  # where the mouse let go (within a pixel)
+    assert abs(y - dropped.y()) < 2
+    assert window.windowTitle().startswith("lenet5.yaml*")
+    press(window, "Ctrl+Z")
+    assert list(window.graph.nodes) == ids
+    assert window.windowTitle().startswith("lenet5.yaml —")  # back at the saved state
+    out = tmp_path / "after_drop.yaml"
+    press(window, "Ctrl+Shift+Z")
+    assert window.save_to(out)
+    assert list(load_graph(out).nodes) == [*ids, "maxpool2d_1"]
+    window.lock.set(True, "locked")
     assert not window.viewer.acceptDrops()
 
 
@@ -329,7 +386,7 @@ def test_double_click_on_empty_canvas_searches_and_creates_there(
     qtbot.mouseDClick(viewport, QtCore.Qt.MouseButton.LeftButton, pos=spot)
     popup = window.search
     assert popup.isVisible()
-    qtbot.keyClicks(popup.field, "batch")
+    qtbot.keyClicks(popup.field, "batchnorm")
     assert popup.visible_types() == ["BatchNorm2D"]
     qtbot.keyClick(popup.field, QtCore.Qt.Key.Key_Return)
     assert not popup.isVisible()
@@ -348,7 +405,7 @@ def test_tab_opens_the_search_and_escape_closes_it(window: MainWindow, qtbot: An
     assert window.search.isVisible()
     qtbot.keyClick(window.search.field, QtCore.Qt.Key.Key_Escape)
     assert not window.search.isVisible()
-    window.set_read_only(True)
+    window.lock.set(True, "locked")
     window.open_search()
     assert not window.search.isVisible()
 
@@ -357,9 +414,9 @@ def test_edges_tell_the_tensor_shape_they_carry(window: MainWindow) -> None:
     window.open_file(LENET, ask=False)
     assert window.canvas.edge_tooltip("c1", "s2") == "c1 → s2: tensor 6×28×28"
     assert window.canvas.edge_tooltip("flatten", "f5") == "flatten → f5: tensor 400"
-    window.canvas.set_param("c1", "filters", 8)
+    set_param(window, "c1", "filters", 8)
     assert window.canvas.edge_tooltip("c1", "s2") == "c1 → s2: tensor 8×28×28"
-    window.canvas.set_param("c3", "kernel", 20)
+    set_param(window, "c3", "kernel", 20)
     assert "unknown" in window.canvas.edge_tooltip("c3", "s4")
     port = window.canvas.node("s2").get_input("in").view
     assert port.toolTip() == "tensor 8×28×28"
@@ -367,16 +424,15 @@ def test_edges_tell_the_tensor_shape_they_carry(window: MainWindow) -> None:
 
 def test_auto_layout_puts_branches_in_lanes_and_undoes_in_one_step(window: MainWindow) -> None:
     window.open_file(ROOT / "examples" / "resnet_mini.yaml", ask=False)
-    for node_id in window.graph.nodes:  # scramble
-        window.canvas.node(node_id).set_pos(0, 0)
-    window.auto_layout()
+    window.document.execute(Move(dict.fromkeys(window.graph.nodes, (0.0, 0.0))))  # scramble
+    press(window, "Ctrl+L")
     settle()
     positions = {n: node.pos for n, node in window.graph.nodes.items()}
     assert len(set(positions.values())) == len(positions)  # nobody on top of anybody
     for node in window.graph.nodes.values():  # data flows left to right
         for source in node.inputs:
             assert positions[source][0] < positions[node.id][0]  # type: ignore[index]
-    window.canvas.graph.undo_stack().undo()
+    press(window, "Ctrl+Z")
     settle()
     assert all(node.pos == (0.0, 0.0) for node in window.graph.nodes.values())
 
@@ -430,21 +486,6 @@ def test_importing_a_torch_model_opens_it_as_a_new_graph_with_its_weights(
     assert dumps_graph(window.graph) == before  # a failed import changes nothing
 
 
-def test_a_cycle_drawn_on_the_canvas_is_taken_back_for_good(window: MainWindow, qtbot: Any) -> None:
-    window.open_file(LENET, ask=False)
-    c = window.canvas
-    stack = c.graph.undo_stack()
-    depth = stack.count()
-    out_view = c.node("f6").get_output("out").view
-    in_view = c.node("s2").get_input("in").view
-    # what the viewer reports when a wire is dragged (here past its own cycle check)
-    c.graph._on_connection_changed([], [[in_view, out_view]])
-    qtbot.waitUntil(lambda: stack.count() == depth, timeout=2000)
-    assert c.report.ok
-    assert [p.node().name() for p in c.node("s2").get_input("in").connected_ports()] == ["c1"]
-    assert not stack.canRedo()  # Redo cannot bring the cycle back
-
-
 def test_port_tooltips_follow_upstream_changes_the_face_does_not_show(window: MainWindow) -> None:
     window.open_file(ROOT / "examples" / "resnet_mini.yaml", ask=False)
     c = window.canvas
@@ -453,7 +494,192 @@ def test_port_tooltips_follow_upstream_changes_the_face_does_not_show(window: Ma
     assert port.toolTip() == "tensor 32×14×14"
     face = c.face_text(gap.id)
     first_input = next(n for n in window.graph.nodes.values() if n.type == "Input")
-    c.set_param(first_input.id, "height", 56)  # spatial size changes, channels do not
-    c.set_param(first_input.id, "width", 56)
+    set_param(window, first_input.id, "height", 56)  # spatial size changes, channels do not
+    set_param(window, first_input.id, "width", 56)
     assert c.face_text(gap.id) == face == "32"
     assert port.toolTip() == "tensor 32×28×28"
+
+
+def test_undo_and_redo_keys_work_with_the_focus_on_the_canvas(
+    window: MainWindow, qtlog: Any
+) -> None:
+    window.open_file(LENET, ask=False)
+    click(window.viewer.viewport(), node_centre(window, "c3"))
+    kernel = window.params.editors["kernel"]
+    assert isinstance(kernel, PairEditor)
+    kernel.height_spin.setFocus()
+    kernel.height_spin.selectAll()
+    QtWidgets.QApplication.processEvents()
+    from PySide6.QtTest import QTest
+
+    QTest.keyClicks(kernel.height_spin, "3")
+    QTest.keyClick(kernel.height_spin, QtCore.Qt.Key.Key_Return)
+    assert window.graph.nodes["c3"].params["kernel"] == 3
+    assert window.undo_action.text() == "&Undo c3 Kernel = 3"
+    press(window, "Ctrl+Z")  # focus on the canvas
+    assert window.graph.nodes["c3"].params["kernel"] == 5
+    assert kernel.value() == 5
+    press(window, "Ctrl+Shift+Z")
+    assert window.graph.nodes["c3"].params["kernel"] == 3
+    press(window, "Ctrl+Y")
+    assert not any("Ambiguous" in r.message for r in qtlog.records)
+
+
+def test_dragging_selected_nodes_moves_them_in_one_undo_step(window: MainWindow) -> None:
+    window.open_file(LENET, ask=False)
+    viewport = window.viewer.viewport()
+    window.canvas.select(["c1", "s2"])  # e.g. by rubber band
+    assert set(window.selection.ids) == {"c1", "s2"}
+    before = {n: window.graph.nodes[n].pos for n in ("c1", "s2", "c3")}
+    start = node_centre(window, "c1")
+    drag(viewport, start, QtCore.QPointF(start.x() + 30, start.y() + 60))
+    after = {n: window.graph.nodes[n].pos for n in ("c1", "s2", "c3")}
+    assert after["c1"] != before["c1"]
+    assert after["s2"] != before["s2"]
+    assert after["c3"] == before["c3"]
+    assert len(window.document.history.done) == 1
+    press(window, "Ctrl+Z")
+    assert {n: window.graph.nodes[n].pos for n in ("c1", "s2", "c3")} == before
+    assert tuple(window.canvas.node("c1").view.xy_pos) == before["c1"]
+
+
+def test_delete_key_removes_the_selection_and_help_forgets_it(window: MainWindow) -> None:
+    window.open_file(LENET, ask=False)
+    click(window.viewer.viewport(), node_centre(window, "s4"))
+    assert "AvgPool2D" in window.help.toPlainText()
+    press(window, "Delete")
+    assert "s4" not in window.graph.nodes
+    assert window.canvas.node("s4") is None
+    assert window.selection.ids == ()
+    assert window.help.toPlainText().startswith("Layer help")
+    assert window.params.node_id is None
+    assert "input is not connected" in window.canvas.face_tooltip("flatten")
+    press(window, "Ctrl+Z")
+    assert list(window.graph.nodes) == list(load_graph(LENET).nodes)
+    assert window.canvas.scene_state()["flatten"][1] == ["s4"]
+
+
+def test_renaming_in_the_panel_is_the_only_way_ids_change(window: MainWindow) -> None:
+    window.open_file(LENET, ask=False)
+    window.select("c1")
+    id_edit = window.params.editors["id"]
+    assert isinstance(id_edit, QtWidgets.QLineEdit)
+    id_edit.setText("conv_a")
+    id_edit.editingFinished.emit()
+    assert "conv_a" in window.graph.nodes
+    assert window.graph.nodes["s2"].inputs == ["conv_a"]
+    assert window.canvas.scene_state()["conv_a"][2] == "conv_a"
+    assert window.params.node_id == "conv_a"
+    press(window, "Ctrl+Z")
+    assert list(window.graph.nodes) == list(load_graph(LENET).nodes)
+    assert id_edit.text() == "c1"
+
+
+def test_selecting_a_node_brings_parameters_over_training(window: MainWindow) -> None:
+    window.open_file(LENET, ask=False)
+    window.training_dock.raise_()
+    settle()
+    assert window.training.isVisible()
+    click(window.viewer.viewport(), node_centre(window, "f5"))
+    settle()
+    assert window.params.isVisible()
+    assert window.params.node_id == "f5"
+
+
+def test_adam_has_no_momentum_field(window: MainWindow) -> None:
+    form = window.training.form
+    form.set_value("optimizer", "Adam")
+    assert form.editors["momentum"].isHidden()
+    form.set_value("optimizer", "SGD")
+    assert not form.editors["momentum"].isHidden()
+
+
+def test_save_weights_says_there_are_none_before_asking_for_a_name(
+    window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window.open_file(LENET, ask=False)
+    told: list[str] = []
+    asked: list[str] = []
+    monkeypatch.setattr(
+        QtWidgets.QMessageBox, "information", lambda _p, title, _text: told.append(title)
+    )
+    monkeypatch.setattr(
+        QtWidgets.QFileDialog, "getSaveFileName", lambda *a, **k: asked.append("name") or ("", "")
+    )
+    window.save_weights_dialog()
+    assert told == ["No weights to save"]
+    assert asked == []
+
+
+def test_file_dialogs_open_in_the_open_files_folder(
+    window: MainWindow, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    folder = tmp_path / "models"
+    folder.mkdir()
+    copy = folder / "lenet.yaml"
+    copy.write_text(LENET.read_text(), encoding="utf-8")
+    window.open_file(copy, ask=False)
+    seen: list[str] = []
+    monkeypatch.setattr(
+        QtWidgets.QFileDialog,
+        "getSaveFileName",
+        lambda _p, _t, start, _f: seen.append(start) or ("", ""),
+    )
+    monkeypatch.setattr(
+        QtWidgets.QFileDialog,
+        "getOpenFileName",
+        lambda _p, _t, start, _f: seen.append(start) or ("", ""),
+    )
+    window.save_as()
+    window.export("py")
+    window.open_dialog()
+    assert seen == [str(folder / "lenet5.yaml"), str(folder / "lenet5.py"), str(folder)]
+
+
+def test_the_import_dialog_suggests_the_shape_the_model_runs_on(
+    window: MainWindow, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    source = tmp_path / "cifar.py"
+    source.write_text(
+        "from torch import nn\n\n\n"
+        "class Net(nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.conv = nn.Conv2d(3, 4, 5)\n"
+        "        self.head = nn.Linear(4 * 28 * 28, 10)\n\n"
+        "    def forward(self, x):\n"
+        "        return self.head(self.conv(x).flatten(1))\n",
+        encoding="utf-8",
+    )
+    offered: list[str] = []
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getOpenFileName", lambda *a, **k: (str(source), ""))
+    monkeypatch.setattr(QtWidgets.QInputDialog, "getItem", lambda *a, **k: ("Net", True))
+
+    def get_text(*args: Any, text: str = "", **kwargs: Any) -> tuple[str, bool]:
+        offered.append(text)
+        return text, True
+
+    monkeypatch.setattr(QtWidgets.QInputDialog, "getText", get_text)
+    window.import_torch_dialog()
+    assert offered == ["3x32x32"]
+    assert [n.type for n in window.graph.nodes.values()][:2] == ["Input", "Conv2D"]
+    errors: list[str] = []
+    monkeypatch.setattr(
+        QtWidgets.QMessageBox, "critical", lambda _parent, _title, text: errors.append(text)
+    )
+    assert not window.import_torch(source, "Net", "3x28x28")
+    assert "--input" not in errors[-1]
+    assert errors[-1].endswith("The model runs on a 3×32×32 input: try that.")
+
+
+def test_tab_search_adds_at_the_cursor_with_the_focus_on_the_canvas(
+    window: MainWindow, qtbot: Any
+) -> None:
+    window.open_file(LENET, ask=False)
+    focus_canvas(window)
+    press(window, "Tab")
+    assert window.search.isVisible()
+    qtbot.keyClicks(window.search.field, "dropout")
+    qtbot.keyClick(window.search.field, QtCore.Qt.Key.Key_Return)
+    assert list(window.graph.nodes)[-1] == "dropout_1"
+    assert window.selection.ids == ("dropout_1",)

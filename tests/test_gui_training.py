@@ -13,7 +13,10 @@ import pytest
 from PySide6 import QtCore, QtWidgets
 
 from app.gui.main_window import MainWindow
+from graph_io.editing import SetParam
 from graph_io.yaml_io import load_graph
+from tests.conftest import click as click_at
+from tests.conftest import drag, node_centre, press
 
 ROOT = Path(__file__).resolve().parents[1]
 DIGITS = ROOT / "examples" / "digits_cnn.yaml"
@@ -83,7 +86,7 @@ def test_input_mismatch_is_explained_and_fixed_in_one_click(window: MainWindow) 
     assert (params["channels"], params["height"], params["width"]) == (1, 8, 8)
     assert panel.advice.isHidden()
     assert panel.fix.isHidden()
-    window.canvas.graph.undo_stack().undo()  # one undo step takes the whole fix back
+    press(window, "Ctrl+Z")  # one undo step takes the whole fix back
     assert window.graph.nodes["input"].params["height"] == 32
 
 
@@ -97,7 +100,7 @@ def test_a_run_shows_progress_and_curves_and_stops_within_a_batch(
     click(panel.start_button)
     assert panel.running
     assert not panel.start_button.isEnabled()
-    assert window.canvas.read_only
+    assert window.lock.locked
     assert not window.params.isEnabled()
     qtbot.waitUntil(
         lambda: panel.progress.value() > 0 and panel.curves.points("val_acc") >= 1, timeout=60_000
@@ -105,6 +108,16 @@ def test_a_run_shows_progress_and_curves_and_stops_within_a_batch(
     assert panel.curves.points("train_loss") > 1
     assert "epoch" in panel.status.text()
     assert "loss" in panel.status.text()
+    # Mid-run the graph is locked, but nodes can still be selected (to see kernels),
+    # and a drag says why it does nothing.
+    viewport = window.viewer.viewport()
+    where = window.graph.nodes["conv1"].pos
+    click_at(viewport, node_centre(window, "conv1"))
+    assert window.selection.ids == ("conv1",)
+    start = node_centre(window, "conv1")
+    drag(viewport, start, QtCore.QPointF(start.x() + 90, start.y() + 40))
+    assert window.graph.nodes["conv1"].pos == where
+    assert "locked" in window.statusBar().currentMessage()
     click(panel.stop_button)
     with qtbot.waitSignal(panel.running_changed, timeout=30_000):
         pass
@@ -113,7 +126,7 @@ def test_a_run_shows_progress_and_curves_and_stops_within_a_batch(
     assert panel.last.result.stopped
     assert len(panel.last.result.epochs) < 500
     assert panel.status.text().startswith("Stopped after")
-    assert not window.canvas.read_only
+    assert not window.lock.locked
     assert window.params.isEnabled()
 
 
@@ -166,13 +179,13 @@ def test_kernels_and_feature_maps_before_and_after_training(window: MainWindow, 
 
 def test_a_run_that_cannot_start_explains_why(window: MainWindow, qtbot: Any) -> None:
     window.open_file(DIGITS, ask=False)
-    window.canvas.set_param("output", "units", 7)  # digits has 10 classes
+    window.document.execute(SetParam("output", "units", 7))  # digits has 10 classes
     QtWidgets.QApplication.processEvents()
     panel = window.training
     start_and_wait_for_the_end(panel, qtbot)
     assert "10 classes" in panel.status.text()
     assert "Units" in panel.status.text()
-    assert not window.canvas.read_only
+    assert not window.lock.locked
     QtCore.QCoreApplication.processEvents()
 
 
@@ -210,7 +223,7 @@ def test_trained_weights_are_saved_and_go_with_exports(
     with torch.no_grad():
         assert torch.allclose(exported(x), reference.eval()(x), atol=1e-6)
 
-    window.canvas.set_param("conv1", "filters", 8)  # the weights no longer fit
+    window.document.execute(SetParam("conv1", "filters", 8))  # the weights no longer fit
     assert window.conv_view.fitting_weights() is None
     assert window.export_to("py", tmp_path / "changed.py")
     assert not (tmp_path / "changed.safetensors").exists()
@@ -263,5 +276,21 @@ def test_a_diverging_run_stops_and_says_how_to_fix_it(window: MainWindow, qtbot:
     start_and_wait_for_the_end(panel, qtbot)
     assert "loss became NaN" in panel.status.text()
     assert "lower the learning rate (now 100)" in panel.status.text()
-    assert not window.canvas.read_only
+    assert not window.lock.locked
     assert panel.start_button.isEnabled()
+
+
+def test_opening_another_file_forgets_the_last_run(window: MainWindow, qtbot: Any) -> None:
+    window.open_file(DIGITS, ask=False)
+    window.training.form.set_value("epochs", 1)
+    start_and_wait_for_the_end(window.training, qtbot)
+    assert window.training.last is not None
+    assert "Validation accuracy" in window.results.headline.text()
+    assert window.conv_view.weights is not None
+    window.open_template("lenet5")
+    assert window.training.last is None
+    assert window.training.status.text() == "Not trained yet."
+    assert window.training.curves.points("train_loss") == 0
+    assert window.results.matrix.rowCount() == 0
+    assert window.results.headline.text().startswith("Train the model")
+    assert window.conv_view.weights is None

@@ -1,228 +1,468 @@
-"""The canvas adapter: the one place that knows NodeGraphQt.
+"""The canvas: a view of the document and the controller of the gestures made on it.
 
-Every canvas signal (create, delete, connect, disconnect, property change — also
-those replayed by undo, redo and paste) re-syncs the core ``Graph`` from the canvas,
-runs ``graph_io.shapes.infer`` and writes the results back onto the node faces. The
-re-sync is cheap and does not depend on NodeGraphQt calling per-connect hooks, which
-it skips on session loads. No shape maths happens here.
+The one module that knows NodeGraphQt. The document, not the scene, is the source of
+truth: every gesture (drop, search pick, drag, wire, cut, rename, delete, paste)
+becomes a document command, and every document update changes only the scene items
+it names. NodeGraphQt's own undo stack, model-changing slots and shortcuts are
+disconnected, so nothing edits behind the document's back and no shortcut is
+ambiguous. A refused gesture (a cycle, a full port, a bad id) says why in the status
+bar and the affected items are redrawn from the document, as if it never happened.
+No shape maths happens here: faces show what inference reported.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from typing import Any
 
 from NodeGraphQt import NodeGraph
+from NodeGraphQt.constants import MIME_TYPE
 from PySide6 import QtCore, QtGui, QtWidgets
 
-import nodes
-from app.gui.node_classes import (
-    INPUT_PORT,
-    NODE_CLASSES,
-    OUTPUT_PORT,
-    PREFIX,
-    layer_type,
-    node_type_key,
-    prop,
+from app.gui.node_classes import INPUT_PORT, NODE_CLASSES, OUTPUT_PORT, node_type_key
+from app.gui.view_state import EditLock, Selection
+from graph_io.editing import (
+    AddNodes,
+    Command,
+    Compound,
+    Connect,
+    Disconnect,
+    Document,
+    Move,
+    RemoveNodes,
+    Rename,
+    Update,
+    fragment_of,
+    paste_nodes,
 )
-from graph_io.ids import id_problem, unique_id
-from graph_io.model import Graph
-from graph_io.shapes import Report, Status, infer
+from graph_io.ids import unique_id
+from graph_io.model import Node
+from graph_io.shapes import NodeResult, Status
 from graph_io.summary import count_text, shape_text
+from nodes.errors import ConvasError
 
 OK_COLOR = (40, 62, 88)
 ERROR_COLOR = (170, 40, 40)
 UNKNOWN_COLOR = (70, 70, 70)
 FACE_COLORS = {Status.OK: "#d8e6f5", Status.ERROR: "#ff9c9c", Status.UNKNOWN: "#9a9a9a"}
+PASTE_STEP = 40.0  # each paste lands this far right and down of the last
+_URN_NODE = re.compile(r"node:([\w.]+)")
+
+# NodeGraphQt slots that would change its own model (and push onto its own undo stack)
+# in answer to the viewer's gestures; the canvas answers those gestures instead.
+_VIEWER_SLOTS = (
+    ("search_triggered", "_on_search_triggered"),
+    ("connection_sliced", "_on_connection_sliced"),
+    ("connection_changed", "_on_connection_changed"),
+    ("moved_nodes", "_on_nodes_moved"),
+    ("node_name_changed", "_on_node_name_changed"),
+    ("insert_node", "_on_insert_node"),
+    ("data_dropped", "_on_node_data_dropped"),
+)
 
 
 class Canvas(QtCore.QObject):
-    """Mirror of a NodeGraphQt graph into a core ``Graph``, with live inference."""
+    """Shows ``document`` in a NodeGraphQt scene and turns gestures into commands."""
 
-    changed = QtCore.Signal(object)  # the new Report, after every edit
     message = QtCore.Signal(str)  # one-line feedback for the status bar
 
-    def __init__(self, parent: QtCore.QObject | None = None) -> None:
+    def __init__(
+        self,
+        document: Document,
+        selection: Selection,
+        lock: EditLock,
+        parent: QtCore.QObject | None = None,
+    ) -> None:
         super().__init__(parent)
+        self.document = document
+        self.selection = selection
+        self.lock = lock
         self.graph = NodeGraph()
         self.graph.register_nodes(list(NODE_CLASSES.values()))
-        self.graph.set_acyclic(True)
-        self.name = "untitled"
-        self.training: dict[str, Any] | None = None
-        self.core = Graph()
-        self.report: Report = infer(self.core)
-        self._faces: dict[str, tuple[str, str, str, str]] = {}
-        self._muted = False
-        self.read_only = False
-        g = self.graph
-        g.node_created.connect(self._on_created)
-        g.nodes_deleted.connect(lambda _ids: self.refresh())
-        g.port_connected.connect(self._on_connected)
-        g.port_disconnected.connect(lambda _a, _b: self.refresh())
-        g.property_changed.connect(self._on_property)
-        g.viewer().data_dropped.connect(lambda _mime, _pos: self._name_dropped())
-        # Paste and duplicate add nodes without node_created; every undoable step
-        # moves the stack's index, so this catches whatever the signals above miss.
-        g.undo_stack().indexChanged.connect(lambda _index: self.refresh())
+        self.graph.set_acyclic(False)  # the document refuses cycles, and says so
+        self.viewer = self.graph.viewer()
+        self._items: dict[str, Any] = {}  # node id -> NodeGraphQt node
+        self._ids: dict[str, str] = {}  # NodeGraphQt's internal id -> node id
+        self._faces: dict[str, tuple[str, str, Status]] = {}
+        self._pastes = 0
+        self._take_over_viewer()
+        document.subscribe(self._on_update)
+        self.graph.node_selection_changed.connect(lambda *_: self._read_selection())
+        lock.changed.connect(self._on_lock)
+        self.viewer.viewport().installEventFilter(self)
+        self._rebuild()
 
-    # ---- building ---------------------------------------------------------------
-    def add_layer(
-        self,
-        layer: str,
-        pos: tuple[float, float] = (0, 0),
-        node_id: str | None = None,
-        params: dict[str, Any] | None = None,
-    ) -> Any:
-        """Create a node (undoable), with a valid unique id."""
-        taken = {n.name() for n in self.graph.all_nodes()}
-        name = node_id or unique_id(taken, layer)
-        node = self.graph.create_node(
-            node_type_key(layer), name=name, pos=list(pos), push_undo=True
+    def _take_over_viewer(self) -> None:
+        viewer = self.viewer
+        for signal, slot in _VIEWER_SLOTS:
+            getattr(viewer, signal).disconnect(getattr(self.graph, slot))
+        viewer.moved_nodes.connect(self._on_moved)
+        viewer.connection_changed.connect(self._on_connection_changed)
+        viewer.connection_sliced.connect(self._on_sliced)
+        viewer.node_name_changed.connect(self._on_name_edited)
+        viewer.insert_node.connect(self._on_insert)
+        viewer.data_dropped.connect(self._on_dropped)
+        viewer.search_triggered.connect(
+            lambda key, pos: self.add_layer(str(key).split(".")[-1], (pos[0], pos[1]))
         )
-        for key, value in (params or {}).items():
-            node.set_property(prop(key), value, push_undo=False)
-        self.refresh()
-        return node
+        # The viewer's own Undo/Redo actions would make Ctrl+Z ambiguous with the
+        # window's Edit menu, and neither would fire: remove them.
+        for action in (viewer.qaction_for_undo(), viewer.qaction_for_redo()):
+            if action is not None:
+                action.setShortcuts([])
+                action.setEnabled(False)
+                viewer._ctx_graph_menu.removeAction(action)
 
-    def connect_nodes(self, source: Any, target: Any) -> bool:
-        """Wire ``source`` into ``target`` (undoable); refuses a cycle and says why."""
-        if self.core.would_create_cycle(source.name(), target.name()):
-            self.message.emit(
-                f"refused: connecting '{source.name()}' to '{target.name()}' would create a cycle"
-            )
-            return False
-        source.get_output(OUTPUT_PORT).connect_to(target.get_input(INPUT_PORT))
-        return True
-
+    # ---- reading the scene -------------------------------------------------------------
     def node(self, node_id: str) -> Any:
-        return self.graph.get_node_by_name(node_id)
+        """The scene node showing ``node_id`` (None if there is none)."""
+        return self._items.get(node_id)
 
-    def load(self, graph: Graph) -> None:
-        """Replace the canvas with ``graph`` (not undoable: a new document)."""
-        self._muted = True
-        try:
-            self.graph.clear_session()
-            self._faces.clear()
-            created = {}
-            for index, node in enumerate(graph.nodes.values()):
-                pos = node.pos or (index * 200.0, 0.0)
-                item = self.graph.create_node(
-                    node_type_key(node.type),
-                    name=node.id,
-                    pos=list(pos),
-                    push_undo=False,
-                    selected=False,
-                )
-                for key, value in node.params.items():
-                    item.set_property(prop(key), value, push_undo=False)
-                created[node.id] = item
-            for node in graph.nodes.values():
-                for source in node.inputs:
-                    created[source].get_output(OUTPUT_PORT).connect_to(
-                        created[node.id].get_input(INPUT_PORT), push_undo=False
-                    )
-            self.graph.undo_stack().clear()
-        finally:
-            self._muted = False
-        self.name = graph.name
-        self.training = graph.training
-        self.refresh()
+    def node_id(self, item: Any) -> str | None:
+        """The document id of a scene node or node item."""
+        return self._ids.get(str(item.id))
 
-    # ---- mirroring --------------------------------------------------------------
-    def to_graph(self) -> Graph:
-        """The core graph the canvas shows right now (ids, params, wiring, positions).
-
-        Nodes keep the canvas' creation order, which is the file order after a load,
-        so saving an unchanged file reproduces it byte for byte.
-        """
-        graph = Graph(self.name, training=self.training)
-        items = self.graph.all_nodes()
-        for item in items:
-            self._ensure_valid_name(item)
-        for item in items:
-            layer = layer_type(item)
-            custom = item.model.custom_properties
-            params = {p.name: custom[prop(p.name)] for p in nodes.get(layer).params}
+    def scene_state(self) -> dict[str, tuple[str, list[str], str]]:
+        """Every node as the scene shows it: type, sources and name text (for tests)."""
+        state = {}
+        for node_id, item in self._items.items():
             port = item.inputs().get(INPUT_PORT)
-            inputs = [p.node().name() for p in port.connected_ports()] if port else []
-            x, y = item.pos()
-            graph.add_node(layer, item.name(), params, inputs, (x, y))
-        return graph
+            sources = sorted(
+                self._ids[p.node().id] for p in (port.connected_ports() if port else [])
+            )
+            state[node_id] = (str(item.LAYER_TYPE), sources, str(item.view.name))
+        return state
 
-    def _name_dropped(self) -> None:
-        """A layer dragged from the palette is named by NodeGraphQt after its title
-        ("MaxPool2D"); give it an id like every other new node ("maxpool2d_1")."""
-        for item in self.graph.all_nodes():
-            if item.name() == item.NODE_NAME:
-                taken = {n.name() for n in self.graph.all_nodes()}
-                item.set_property("name", unique_id(taken, layer_type(item)), push_undo=False)
+    def face_text(self, node_id: str) -> str:
+        return self._faces.get(node_id, ("", "", Status.UNKNOWN))[0]
 
-    def _ensure_valid_name(self, item: Any) -> None:
-        """Pasted or tab-created nodes get NodeGraphQt names ("Conv2D 1"): fix them."""
-        if id_problem(item.name()) is None:
-            return
-        taken = {n.name() for n in self.graph.all_nodes()}
-        item.set_property("name", unique_id(taken, layer_type(item)), push_undo=False)
-
-    def refresh(self) -> None:
-        if self._muted:
-            return
-        try:
-            core = self.to_graph()
-        except RuntimeError:  # Qt is tearing the scene down: nothing left to mirror
-            self._muted = True
-            return
-        if core == self.core and len(self._faces) == len(core.nodes):
-            return  # e.g. the undo stack's signal after a change already handled
-        self.core = core
-        self.report = infer(self.core)
-        self._paint(self.report)
-        self.changed.emit(self.report)
-
-    def _paint(self, report: Report) -> None:
-        for item in self.graph.all_nodes():
-            result = report.results.get(item.name())
-            if result is None:
-                continue
-            if result.status is Status.OK:
-                text = shape_text(result.shape)
-                if result.params:
-                    text += f"  ·  {count_text(result.params)} params"
-                tip = f"{result.type} '{result.id}': output {shape_text(result.shape)}"
-            elif result.status is Status.ERROR:
-                text, tip = "error", result.error or ""
-            else:
-                text, tip = "?", "unknown: a node upstream has a problem"
-            # input shapes too: a port tooltip can change while the face text does not
-            face = (text, tip, result.status.value, repr(result.input_shapes))
-            if self._faces.get(item.name()) == face and getattr(item, "_face", None):
-                continue
-            self._faces[item.name()] = face
-            self._draw_face(item, text, tip, result.status)
-        self._tip_edges(report)
-
-    def _tip_edges(self, report: Report) -> None:
-        """Each edge's tooltip names the tensor that flows along it."""
-        for item in self.graph.all_nodes():
-            result = report.results.get(item.name())
-            for port in item.output_ports():
-                for pipe in port.view.connected_pipes:
-                    target = pipe.input_port.node.name if pipe.input_port else "?"
-                    shape = (
-                        f"tensor {shape_text(result.shape)}"
-                        if result is not None and result.status is Status.OK
-                        else "shape unknown: fix the problem upstream"
-                    )
-                    tip = f"{item.name()} → {target}: {shape}"
-                    if pipe.toolTip() != tip:
-                        pipe.setToolTip(tip)
+    def face_tooltip(self, node_id: str) -> str:
+        return self._faces.get(node_id, ("", "", Status.UNKNOWN))[1]
 
     def edge_tooltip(self, source: str, target: str) -> str:
-        for pipe in self.node(source).get_output(OUTPUT_PORT).view.connected_pipes:
-            if pipe.input_port and pipe.input_port.node.name == target:
+        for pipe in self._items[source].get_output(OUTPUT_PORT).view.connected_pipes:
+            if pipe.input_port and self._ids.get(pipe.input_port.node.id) == target:
                 return str(pipe.toolTip())
         return ""
 
-    def _draw_face(self, item: Any, text: str, tip: str, status: Status) -> None:
+    # ---- commands from gestures -----------------------------------------------------------
+    def execute(self, command: Command, *, resync: Iterable[str] = ()) -> bool:
+        """Run ``command`` on the document; when refused (or locked), say why and redraw
+        ``resync`` from the document so the scene shows what really is."""
+        if self.lock.locked:
+            self.message.emit(f"refused: {self.lock.reason}")
+            self._resync(resync)
+            return False
+        try:
+            self.document.execute(command)
+        except ConvasError as exc:
+            self.message.emit(f"refused: {exc}")
+            self._resync(resync)
+            return False
+        return True
+
+    def new_node(self, layer: str, pos: tuple[float, float]) -> Node:
+        return Node(unique_id(self.document.graph.nodes, layer), layer, {}, [], pos)
+
+    def add_layer(self, layer: str, pos: tuple[float, float] = (0.0, 0.0)) -> str | None:
+        """Add a layer at a scene position (one step) and select it; its id or None."""
+        node = self.new_node(layer, pos)
+        if not self.execute(AddNodes([node])):
+            return None
+        self.select([node.id])
+        return node.id
+
+    def connect_nodes(self, source: str, target: str) -> bool:
+        """Wire ``source`` into ``target`` (one step); a refused wire says why."""
+        return self.execute(Connect(source, target), resync=[target])
+
+    def delete_selected(self) -> None:
+        ids = [i for i in self.selection.ids if i in self.document.graph.nodes]
+        if ids:
+            self.execute(RemoveNodes(ids))
+
+    def copy_selected(self) -> bool:
+        ids = self.selection.ids
+        if not ids:
+            self.message.emit("nothing selected to copy")
+            return False
+        QtWidgets.QApplication.clipboard().setText(fragment_of(self.document.graph, ids))
+        self._pastes = 0
+        return True
+
+    def paste(self) -> None:
+        """Paste the clipboard's fragment beside what it copies; successive pastes step on."""
+        text = QtWidgets.QApplication.clipboard().text()
+        try:
+            self._pastes += 1
+            offset = PASTE_STEP * self._pastes
+            command = paste_nodes(self.document.graph, text, (offset, offset))
+        except ConvasError:
+            self.message.emit("the clipboard holds no Convas nodes to paste")
+            return
+        if self.execute(command):
+            self.select([n.id for n in command.nodes])
+
+    def duplicate_selected(self) -> None:
+        if self.copy_selected():
+            self.paste()
+
+    def apply_layout(self, positions: dict[str, tuple[float, float]]) -> None:
+        self.execute(Move(positions, label="auto layout"))
+
+    def select(self, ids: Iterable[str]) -> None:
+        wanted = set(ids)
+        with QtCore.QSignalBlocker(self.graph):
+            for node_id, item in self._items.items():
+                item.view.setSelected(node_id in wanted)
+        self._read_selection()
+
+    # ---- viewer gestures ------------------------------------------------------------------
+    def _ends(self, a: Any, b: Any) -> tuple[str, str]:
+        """(source, target) ids of a pair of port items in either order."""
+        out_port, in_port = (a, b) if a.port_type == "out" else (b, a)
+        return self._ids[out_port.node.id], self._ids[in_port.node.id]
+
+    def _on_moved(self, moved: dict[Any, Any]) -> None:
+        positions = {
+            self._ids[view.id]: (float(view.xy_pos[0]), float(view.xy_pos[1]))
+            for view in moved
+            if view.id in self._ids
+        }
+        if positions:
+            self.execute(Move(positions), resync=positions)
+
+    def _on_connection_changed(self, disconnected: list[Any], connected: list[Any]) -> None:
+        parts: list[Command] = [Disconnect(*self._ends(a, b)) for a, b in disconnected]
+        parts += [Connect(*self._ends(a, b)) for a, b in connected]
+        if not parts:
+            return
+        targets = [getattr(p, "target") for p in parts]  # noqa: B009 - Connect or Disconnect
+        label = parts[-1].label if len(parts) > 1 else parts[0].label
+        self.execute(Compound(label, parts) if len(parts) > 1 else parts[0], resync=targets)
+
+    def _on_sliced(self, ports: list[Any]) -> None:
+        parts: list[Command] = [Disconnect(*self._ends(a, b)) for a, b in ports]
+        if parts:
+            targets = [getattr(p, "target") for p in parts]  # noqa: B009
+            self.execute(Compound("cut wires", parts), resync=targets)
+
+    def _on_insert(self, pipe: Any, uid: str, moved: dict[Any, Any]) -> None:
+        """A node dropped onto a wire goes into it: a → node → b, one step."""
+        node_id = self._ids.get(uid)
+        if node_id is None:
+            return
+        view = self._items[node_id].view
+        move = Move({node_id: (float(view.xy_pos[0]), float(view.xy_pos[1]))})
+        source, target = self._ends(pipe.output_port, pipe.input_port)
+        rewire = [Disconnect(source, target), Connect(source, node_id), Connect(node_id, target)]
+        insert = Compound(f"insert {node_id} between {source} and {target}", [move, *rewire])
+        if self.lock.locked:
+            self.execute(move, resync=[node_id, target])  # refused, and says why
+            return
+        try:
+            self.document.execute(insert)
+        except ConvasError as exc:
+            self.message.emit(f"not inserted: {exc}")
+            self.execute(move, resync=[node_id, target])
+
+    def _on_name_edited(self, uid: str, name: str) -> None:
+        old = self._ids.get(uid)
+        if old is None or name == old:
+            return
+        if not self.execute(Rename(old, name.strip())):
+            self._items[old].view.name = old  # show the id it still has
+
+    def _on_dropped(self, mime: QtCore.QMimeData, pos: Any) -> None:
+        if not mime.hasFormat(MIME_TYPE):
+            return
+        text = bytes(mime.data(MIME_TYPE).data()).decode()
+        keys = _URN_NODE.findall(text)
+        layers = [k.split(".")[-1] for k in keys if k.split(".")[-1] in NODE_CLASSES]
+        x, y = float(pos.x()), float(pos.y())
+        batch: list[Node] = []
+        taken = set(self.document.graph.nodes)
+        for index, layer in enumerate(layers):
+            node = Node(unique_id(taken, layer), layer, {}, [], (x + 80 * index, y + 80 * index))
+            taken.add(node.id)
+            batch.append(node)
+        if batch and self.execute(AddNodes(batch)):
+            self.select([n.id for n in batch])
+
+    def _read_selection(self) -> None:
+        ids = tuple(
+            self._ids[item.id] for item in self.viewer.selected_nodes() if item.id in self._ids
+        )
+        self.selection.set(ids)
+
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802
+        """A drag on a locked graph says why nothing moves (selection still works)."""
+        if (
+            self.lock.locked
+            and event.type() == QtCore.QEvent.Type.MouseMove
+            and isinstance(event, QtGui.QMouseEvent)
+            and event.buttons() & QtCore.Qt.MouseButton.LeftButton
+            and self.selection.ids
+        ):
+            self.message.emit(f"refused: {self.lock.reason}; nodes can be selected, not changed")
+        return False
+
+    def _on_lock(self, locked: bool) -> None:
+        """While locked (a training run), nodes can be selected but not moved or wired."""
+        self._apply_lock(self._items.values())
+        self._paint(self._items)  # locking a port resets its tooltip
+
+    def _apply_lock(self, items: Iterable[Any]) -> None:
+        locked = self.lock.locked
+        flag = QtWidgets.QGraphicsItem.GraphicsItemFlag.ItemIsMovable
+        for item in items:
+            item.view.setFlag(flag, not locked)
+            for port in [*item.input_ports(), *item.output_ports()]:
+                if port.view.locked != locked:
+                    port.view.locked = locked
+
+    # ---- document updates --------------------------------------------------------------
+    def _on_update(self, update: Update) -> None:
+        change = update.change
+        if change.replaced:
+            self._rebuild()
+            return
+        nodes = self.document.graph.nodes
+        for node_id in change.removed:
+            self._remove_item(node_id)
+        for old, new in change.renamed:
+            self._rename_item(old, new)
+        created = [
+            nodes[node_id]
+            for node_id in nodes  # document order, so items stack like the file
+            if node_id in change.added and node_id not in self._items
+        ]
+        for node in created:
+            self._create_item(node)
+        self._apply_lock(self._items[n.id] for n in created)
+        wired = (change.wiring | change.added) & nodes.keys()
+        for node_id in wired:
+            self._sync_wires(node_id)
+        for node_id in (change.moved | change.added) & nodes.keys():
+            self._place(node_id)
+        self._paint(node_id for node_id in update.results if node_id in self._items)
+        self._tip_edges(update.results | wired)
+        if change.removed or change.added or change.renamed:
+            self._read_selection()
+
+    def _resync(self, ids: Iterable[str]) -> None:
+        nodes = self.document.graph.nodes
+        for node_id in ids:
+            if node_id in nodes and node_id in self._items:
+                self._sync_wires(node_id)
+                self._place(node_id)
+                self._tip_edges([node_id])
+
+    def _rebuild(self) -> None:
+        """Draw a new document from scratch (open, new, template, import)."""
+        with QtCore.QSignalBlocker(self.graph):
+            for item in list(self._items.values()):
+                self.graph.remove_node(item, push_undo=False)
+        self._items.clear()
+        self._ids.clear()
+        self._faces.clear()
+        self._pastes = 0
+        nodes = self.document.graph.nodes
+        for node in nodes.values():
+            self._create_item(node)
+        for node_id in nodes:
+            self._sync_wires(node_id)
+        self._apply_lock(self._items.values())
+        self._paint(nodes)
+        self._tip_edges(nodes)
+        self.selection.set(())
+
+    def _create_item(self, node: Node) -> None:
+        index = len(self._items)
+        pos = node.pos if node.pos is not None else (index * 200.0, 0.0)
+        with QtCore.QSignalBlocker(self.graph):
+            item = self.graph.create_node(
+                node_type_key(node.type), name=node.id, pos=list(pos), push_undo=False,
+                selected=False,
+            )  # fmt: skip
+        if item.name() != node.id:  # NodeGraphQt made it "unique" against a stale item
+            item.model.name = node.id
+            item.view.name = node.id
+        self._items[node.id] = item
+        self._ids[str(item.id)] = node.id
+
+    def _remove_item(self, node_id: str) -> None:
+        item = self._items.pop(node_id, None)
+        if item is None:
+            return
+        self._ids.pop(str(item.id), None)
+        self._faces.pop(node_id, None)
+        with QtCore.QSignalBlocker(self.graph):
+            self.graph.remove_node(item, push_undo=False)
+
+    def _rename_item(self, old: str, new: str) -> None:
+        item = self._items.pop(old, None)
+        if item is None:
+            return
+        self._items[new] = item
+        self._ids[str(item.id)] = new
+        item.model.name = new
+        item.view.name = new
+        face = self._faces.pop(old, None)
+        if face is not None:
+            self._faces[new] = face
+
+    def _place(self, node_id: str) -> None:
+        pos = self.document.graph.nodes[node_id].pos
+        item = self._items[node_id]
+        if pos is not None and tuple(item.view.xy_pos) != tuple(pos):
+            item.view.xy_pos = [pos[0], pos[1]]
+            item.model.pos = [pos[0], pos[1]]
+
+    def _sync_wires(self, target: str) -> None:
+        """Make the wires into ``target`` exactly its inputs in the document."""
+        port = self._items[target].inputs().get(INPUT_PORT)
+        if port is None:
+            return
+        wanted = [s for s in self.document.graph.nodes[target].inputs if s in self._items]
+        shown = {self._ids[p.node().id]: p for p in port.connected_ports()}
+        for source, out_port in shown.items():
+            if source not in wanted:
+                out_port.disconnect_from(port, push_undo=False, emit_signal=False)
+        # Pipes the viewer removed while dragging are gone from the view but may linger
+        # in the port's model: draw every wanted wire that has no pipe.
+        piped = {
+            self._ids.get(pipe.output_port.node.id)
+            for pipe in port.view.connected_pipes
+            if pipe.output_port is not None
+        }
+        for source in wanted:
+            if source not in piped:
+                if source in shown:
+                    shown[source].disconnect_from(port, push_undo=False, emit_signal=False)
+                out_port = self._items[source].get_output(OUTPUT_PORT)
+                out_port.connect_to(port, push_undo=False, emit_signal=False)
+
+    # ---- faces -------------------------------------------------------------------------
+    def _paint(self, ids: Iterable[str]) -> None:
+        results = self.document.report.results
+        for node_id in ids:
+            result = results.get(node_id)
+            if result is not None and node_id in self._items:
+                self._draw_face(self._items[node_id], result)
+
+    def _draw_face(self, item: Any, result: NodeResult) -> None:
+        if result.status is Status.OK:
+            text = shape_text(result.shape)
+            if result.params:
+                text += f"  ·  {count_text(result.params)} params"
+            tip = f"{result.type} '{result.id}': output {shape_text(result.shape)}"
+        elif result.status is Status.ERROR:
+            text, tip = "error", result.error or ""
+        else:
+            text, tip = "?", "unknown: a node upstream has a problem"
+        self._faces[result.id] = (text, tip, result.status)
         label = getattr(item, "_face", None)
         if label is None:
             label = QtWidgets.QGraphicsSimpleTextItem(item.view)
@@ -231,72 +471,50 @@ class Canvas(QtCore.QObject):
             label.setFont(font)
             item._face = label
         label.setText(text)
-        label.setBrush(QtGui.QBrush(QtGui.QColor(FACE_COLORS[status])))
+        label.setBrush(QtGui.QBrush(QtGui.QColor(FACE_COLORS[result.status])))
         rect = item.view.boundingRect()
         label.setPos((rect.width() - label.boundingRect().width()) / 2, rect.height() + 2)
         item.view.setToolTip(tip)
         label.setToolTip(tip)
-        color = {Status.OK: OK_COLOR, Status.ERROR: ERROR_COLOR}.get(status, UNKNOWN_COLOR)
-        item.set_property("color", (*color, 255), push_undo=False)  # not an edit: no undo
+        color = {Status.OK: OK_COLOR, Status.ERROR: ERROR_COLOR}.get(result.status, UNKNOWN_COLOR)
+        item.view.color = (*color, 255)
+        item.model.color = (*color, 255)
         for port in [*item.input_ports(), *item.output_ports()]:
-            port.view.setToolTip(tip if status is not Status.OK else self._port_tip(item, port))
+            port.view.setToolTip(tip if result.status is not Status.OK else _port_tip(result, port))
 
-    def _port_tip(self, item: Any, port: Any) -> str:
-        """The tensor(s) through a port; an Add or Concat input lists each, in order."""
-        result = self.report.results.get(item.name())
-        if result is None:
-            return ""
-        if port.type_() == "out":
-            return f"tensor {shape_text(result.shape)}"
-        shapes = [shape_text(s) for s in result.input_shapes]
-        if len(shapes) == 1:
-            return f"tensor {shapes[0]}"
-        return f"{len(shapes)} tensors, in order: {', '.join(shapes)}"
+    def _tip_edges(self, ids: Iterable[str]) -> None:
+        """Each wire's tooltip names the tensor it carries: redo the wires out of and
+        into the nodes named."""
+        results = self.document.report.results
+        for node_id in ids:
+            item = self._items.get(node_id)
+            if item is None:
+                continue
+            pipes = list(item.get_output(OUTPUT_PORT).view.connected_pipes)
+            port = item.inputs().get(INPUT_PORT)
+            if port is not None:
+                pipes += port.view.connected_pipes
+            for pipe in pipes:
+                if pipe.input_port is None or pipe.output_port is None:
+                    continue
+                source = self._ids.get(pipe.output_port.node.id, "?")
+                target = self._ids.get(pipe.input_port.node.id, "?")
+                result = results.get(source)
+                shape = (
+                    f"tensor {shape_text(result.shape)}"
+                    if result is not None and result.status is Status.OK
+                    else "shape unknown: fix the problem upstream"
+                )
+                tip = f"{source} → {target}: {shape}"
+                if pipe.toolTip() != tip:
+                    pipe.setToolTip(tip)
 
-    def face_text(self, node_id: str) -> str:
-        return self._faces.get(node_id, ("", "", "", ""))[0]
 
-    def face_tooltip(self, node_id: str) -> str:
-        return self._faces.get(node_id, ("", "", "", ""))[1]
-
-    # ---- signal handlers ----------------------------------------------------------
-    def _on_created(self, item: Any) -> None:
-        if self._muted:
-            return
-        self._ensure_valid_name(item)
-        self.refresh()
-
-    def _on_connected(self, in_port: Any, out_port: Any) -> None:
-        if self._muted:
-            return
-        source, target = out_port.node(), in_port.node()
-        if self.core.would_create_cycle(source.name(), target.name()):
-            # Undo the step once NodeGraphQt has finished pushing it, so the stack and
-            # the canvas stay consistent (the previous wiring comes back too).
-            QtCore.QTimer.singleShot(0, self._take_back)
-            self.message.emit(
-                f"refused: connecting '{source.name()}' to '{target.name()}' would create a cycle"
-            )
-            return
-        self.refresh()
-
-    def _take_back(self) -> None:
-        """Undo the refused step and drop it from history, so Redo cannot replay it."""
-        stack = self.graph.undo_stack()
-        stack.undo()
-        if stack.canRedo():  # an obsolete command is deleted by redo() instead of redone
-            stack.command(stack.index()).setObsolete(True)
-            stack.redo()
-        self.refresh()
-
-    def _on_property(self, item: Any, name: str, value: Any) -> None:
-        if not name.startswith(PREFIX) and name != "name":
-            return
-        self.refresh()
-
-    def set_param(self, node_id: str, name: str, value: Any) -> None:
-        """Change one parameter as the panel does: one undoable step."""
-        self.node(node_id).set_property(prop(name), value, push_undo=True)
-
-    def rename(self, node_id: str, new_id: str) -> None:
-        self.node(node_id).set_name(new_id)
+def _port_tip(result: NodeResult, port: Any) -> str:
+    """The tensor(s) through a port; an Add or Concat input lists each, in order."""
+    if port.type_() == "out":
+        return f"tensor {shape_text(result.shape)}"
+    shapes = [shape_text(s) for s in result.input_shapes]
+    if len(shapes) == 1:
+        return f"tensor {shapes[0]}"
+    return f"{len(shapes)} tensors, in order: {', '.join(shapes)}"

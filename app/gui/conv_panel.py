@@ -8,14 +8,13 @@ training and compare after. All arrays come from ``app.training.conv_views``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import torch
 from PySide6 import QtCore, QtWidgets
 
 from app.gui.images import to_pixmap
 from app.gui.tile_grid import TileGrid
 from app.gui.training_run import RunFinished
+from app.gui.view_state import Selection
 from app.training.conv_views import (
     ConvViewError,
     feature_map_images,
@@ -25,12 +24,10 @@ from app.training.conv_views import (
 )
 from app.training.data import PreparedData, prepare_data
 from graph_io.compiler import compile_graph
+from graph_io.editing import Document, Update
 from graph_io.model import Graph
 from graph_io.training_config import TrainingConfig
 from nodes.errors import ConvasError
-
-if TYPE_CHECKING:
-    from app.gui.main_window import MainWindow
 
 
 def weights_fit(model: torch.nn.Module, state: dict[str, torch.Tensor]) -> bool:
@@ -39,9 +36,9 @@ def weights_fit(model: torch.nn.Module, state: dict[str, torch.Tensor]) -> bool:
 
 
 class ConvPanel(QtWidgets.QWidget):
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, document: Document, selection: Selection) -> None:
         super().__init__()
-        self.window_ = window
+        self.document = document
         self.node_id: str | None = None
         # The weights to show instead of the initial ones, and what they are.
         self.weights: tuple[dict[str, torch.Tensor], str] | None = None
@@ -73,6 +70,13 @@ class ConvPanel(QtWidgets.QWidget):
         layout.addLayout(columns, 1)
         self._pending = False
         self.show_node(None)
+        selection.changed.connect(lambda _ids: self.show_node(selection.single))
+        document.subscribe(self._on_update)
+
+    def _on_update(self, update: Update) -> None:
+        if update.change.replaced:
+            self.weights = None  # they belonged to the old model
+        self.schedule()
 
     def show_node(self, node_id: str | None) -> None:
         """Any node may be selected; whether it convolves is read off its compiled
@@ -91,9 +95,9 @@ class ConvPanel(QtWidgets.QWidget):
 
     def fitting_weights(self) -> dict[str, torch.Tensor] | None:
         """The trained or imported weights, if they still fit the graph on screen."""
-        if self.weights is None or not self.window_.canvas.report.ok:
+        if self.weights is None or not self.document.report.ok:
             return None
-        graph = self.window_.graph
+        graph = self.document.graph
         model = compile_graph(graph, seed=TrainingConfig.from_section(graph.training).seed)
         return self.weights[0] if weights_fit(model, self.weights[0]) else None
 
@@ -105,7 +109,7 @@ class ConvPanel(QtWidgets.QWidget):
 
     def _run_pending(self) -> None:
         self._pending = False
-        if self.isVisible() or self.window_.isHidden():
+        if self.isVisible() or self.window().isHidden():
             self.update_view()
 
     def showEvent(self, event: object) -> None:  # noqa: N802 - Qt override
@@ -124,20 +128,20 @@ class ConvPanel(QtWidgets.QWidget):
         key = (
             repr(graph.training),
             repr([n.params for n in graph.nodes.values() if n.type == "Input"]),
-            self.window_.path,
+            self.document.path,
         )
         if self._data is None or self._data[0] != key:
             try:
                 config = TrainingConfig.from_section(graph.training)
-                base = self.window_.path.parent if self.window_.path else None
+                base = self.document.path.parent if self.document.path else None
                 self._data = (key, prepare_data(graph, config, base), "")
             except (ConvasError, ValueError) as exc:
                 self._data = (key, None, str(exc))
         return self._data[1], self._data[2]
 
     def update_view(self) -> None:
-        graph = self.window_.graph
-        ok = self.window_.canvas.report.ok
+        graph = self.document.graph
+        ok = self.document.report.ok
         if self.node_id is None or self.node_id not in graph.nodes or not ok:
             self._show_nothing(
                 "Select a Conv2D node to see its kernels and feature maps."

@@ -2,7 +2,9 @@
 
 A mixin of ``MainWindow`` so the window module stays about layout and wiring. Every
 read and write goes through ``graph_io`` (YAML v1, code and ONNX export); a file that
-fails to load shows the loader's message and leaves the open graph as it was.
+fails to load shows the loader's message and leaves the open graph as it was. A new
+document (open, new, template, import) goes through ``Document.replace``, which every
+view follows, so nothing of the old model stays on screen.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
     from app.gui.canvas import Canvas
     from app.gui.conv_panel import ConvPanel
     from app.gui.training_panel import TrainingPanel
+    from graph_io.editing import Document
 
 EXAMPLES = Path(app.__file__).resolve().parents[1] / "examples"
 TEMPLATES = {
@@ -40,18 +43,20 @@ class FileCommands(QtWidgets.QMainWindow):
     """File menu behaviour; ``MainWindow`` provides the attributes declared here."""
 
     canvas: Canvas
+    document: Document
     training: TrainingPanel
     conv_view: ConvPanel
-    path: Path | None
     settings: QtCore.QSettings
     recent_menu: QtWidgets.QMenu
     viewer: Any
-    _extra_dirty: bool
 
     if TYPE_CHECKING:  # provided by MainWindow
 
         @property
         def dirty(self) -> bool: ...
+
+        @property
+        def path(self) -> Path | None: ...
 
         def fit(self) -> None: ...
 
@@ -68,7 +73,7 @@ class FileCommands(QtWidgets.QMainWindow):
         answer = QtWidgets.QMessageBox.question(
             self,
             "Unsaved changes",
-            f"Save changes to {self.canvas.name}?",
+            f"Save changes to {self.document.graph.name}?",
             Button.Save | Button.Discard | Button.Cancel,
             Button.Save,
         )
@@ -87,7 +92,7 @@ class FileCommands(QtWidgets.QMainWindow):
         if not self.maybe_save():
             return
         name, _ = QtWidgets.QFileDialog.getOpenFileName(
-            self, "Open graph", "", "Convas graphs (*.yaml *.yml)"
+            self, "Open graph", self._dialog_dir(), "Convas graphs (*.yaml *.yml)"
         )
         if name:
             self.open_file(name, ask=False)
@@ -111,13 +116,20 @@ class FileCommands(QtWidgets.QMainWindow):
         self.fit()
         return True
 
-    def _load(self, graph: Graph, path: Path | None) -> None:
-        self.path = path
-        self.canvas.load(graph)
-        self._extra_dirty = False
-        self.training.load_section()
-        self.conv_view.set_weights(None, "")
-        self._update_title()
+    def _load(self, graph: Graph, path: Path | None, *, dirty: bool = False) -> None:
+        self.document.replace(graph, path, dirty=dirty)
+
+    def _dialog_dir(self, name: str = "") -> str:
+        """Where file dialogs open: beside the open file, else beside the last one opened
+        (a template or an import has no file of its own)."""
+        recent = self._recent()
+        if self.path is not None:
+            folder = self.path.parent
+        elif recent:
+            folder = Path(recent[0]).parent
+        else:
+            folder = Path.cwd()
+        return str(folder / name) if name else str(folder)
 
     def save(self) -> bool:
         if self.path is None:
@@ -126,19 +138,20 @@ class FileCommands(QtWidgets.QMainWindow):
 
     def save_as(self) -> bool:
         name, _ = QtWidgets.QFileDialog.getSaveFileName(
-            self, "Save graph", f"{self.canvas.name}.yaml", "Convas graphs (*.yaml)"
+            self,
+            "Save graph",
+            self._dialog_dir(f"{self.document.graph.name}.yaml"),
+            "Convas graphs (*.yaml)",
         )
         return self.save_to(Path(name)) if name else False
 
     def save_to(self, path: Path) -> bool:
         try:
-            save_graph(self.canvas.to_graph(), path)
+            save_graph(self.document.graph, path)
         except OSError as exc:
             QtWidgets.QMessageBox.critical(self, "Cannot save", f"{path}: {exc.strerror}")
             return False
-        self.path = path
-        self._extra_dirty = False
-        self.canvas.graph.undo_stack().setClean()
+        self.document.mark_saved(path)
         self._remember(path)
         self._update_title()
         self.statusBar().showMessage(f"saved {path}", 4000)
@@ -147,7 +160,7 @@ class FileCommands(QtWidgets.QMainWindow):
     def export(self, kind: str) -> None:
         suffix = {"py": "PyTorch code (*.py)", "onnx": "ONNX (*.onnx)"}[kind]
         name, _ = QtWidgets.QFileDialog.getSaveFileName(
-            self, "Export", f"{self.canvas.name}.{kind}", suffix
+            self, "Export", self._dialog_dir(f"{self.document.graph.name}.{kind}"), suffix
         )
         if name:
             self.export_to(kind, Path(name))
@@ -155,7 +168,7 @@ class FileCommands(QtWidgets.QMainWindow):
     def export_to(self, kind: str, path: Path) -> bool:
         """Export code or ONNX; trained (or imported) weights that fit the graph go
         along — embedded in ONNX, or beside the code as ``<name>.safetensors``."""
-        graph = self.canvas.to_graph()
+        graph = self.document.graph
         weights = self.conv_view.fitting_weights()
         try:
             write_export(graph, kind, path, weights)
@@ -170,8 +183,14 @@ class FileCommands(QtWidgets.QMainWindow):
         return True
 
     def save_weights_dialog(self) -> None:
+        if self.conv_view.fitting_weights() is None:  # say so before asking for a name
+            self._no_weights()
+            return
         name, _ = QtWidgets.QFileDialog.getSaveFileName(
-            self, "Save weights", f"{self.canvas.name}.safetensors", "safetensors (*.safetensors)"
+            self,
+            "Save weights",
+            self._dialog_dir(f"{self.document.graph.name}.safetensors"),
+            "safetensors (*.safetensors)",
         )
         if name:
             self.save_weights_to(Path(name))
@@ -181,17 +200,14 @@ class FileCommands(QtWidgets.QMainWindow):
         normalisation beside them so ``convas evaluate --weights`` sees what training saw."""
         weights = self.conv_view.fitting_weights()
         if weights is None:
-            QtWidgets.QMessageBox.information(
-                self,
-                "No weights to save",
-                "Train the model first (or import one): the "
-                "graph has no trained weights that fit its current shape.",
-            )
+            self._no_weights()
             return False
         from app.training.checkpoint import save_weights
 
         try:
-            save_weights(weights, path, {"format": "convas-weights-1", "graph": self.canvas.name})
+            save_weights(
+                weights, path, {"format": "convas-weights-1", "graph": self.document.graph.name}
+            )
             last = self.training.last
             if last is not None and last.result.state is weights:
                 stats = {**last.data.normalization.to_dict(), "classes": last.data.train.classes}
@@ -204,9 +220,17 @@ class FileCommands(QtWidgets.QMainWindow):
         self.statusBar().showMessage(f"saved weights to {path}", 6000)
         return True
 
+    def _no_weights(self) -> None:
+        QtWidgets.QMessageBox.information(
+            self,
+            "No weights to save",
+            "Train the model first (or import one): the "
+            "graph has no trained weights that fit its current shape.",
+        )
+
     def export_png(self) -> None:
         name, _ = QtWidgets.QFileDialog.getSaveFileName(
-            self, "Export image", f"{self.canvas.name}.png", "PNG (*.png)"
+            self, "Export image", self._dialog_dir(f"{self.document.graph.name}.png"), "PNG (*.png)"
         )
         if name:
             self.viewer.grab().save(name)
@@ -217,7 +241,7 @@ class FileCommands(QtWidgets.QMainWindow):
         if not self.maybe_save():
             return
         name, _ = QtWidgets.QFileDialog.getOpenFileName(
-            self, "Import a PyTorch model", "", "Python files (*.py)"
+            self, "Import a PyTorch model", self._dialog_dir(), "Python files (*.py)"
         )
         if not name:
             return
@@ -240,11 +264,27 @@ class FileCommands(QtWidgets.QMainWindow):
         )
         if not ok:
             return
+        guess = self._guess_shape(name, attr)
         shape, ok = QtWidgets.QInputDialog.getText(
-            self, "Import a PyTorch model", "Input shape, channels×height×width:", text="1x28x28"
+            self,
+            "Import a PyTorch model",
+            "Input shape, channels×height×width"
+            + (" (this model runs on the one shown):" if guess else ":"),
+            text="x".join(map(str, guess)) if guess else "1x28x28",
         )
         if ok:
             self.import_torch(name, attr, shape)
+
+    @staticmethod
+    def _guess_shape(path: str | Path, attr: str) -> tuple[int, int, int] | None:
+        from graph_io.input_guess import guess_input_shape
+        from graph_io.torch_target import load_target
+
+        try:
+            model, _label = load_target(f"{path}:{attr}")
+        except ConvasError:
+            return None
+        return guess_input_shape(model)
 
     def import_torch(self, path: str | Path, attr: str, shape: str) -> bool:
         """Trace ``attr`` from the .py file at ``path`` into a new, unsaved graph.
@@ -261,11 +301,13 @@ class FileCommands(QtWidgets.QMainWindow):
             model, label = load_target(f"{path}:{attr}")
             result = import_module(model, input_shape, label=label)
         except ConvasError as exc:
-            QtWidgets.QMessageBox.critical(self, "Cannot import", str(exc))
+            message = str(exc)
+            guess = self._guess_shape(path, attr)
+            if guess and "input failed" in message:
+                message += f"\n\nThe model runs on a {'×'.join(map(str, guess))} input: try that."
+            QtWidgets.QMessageBox.critical(self, "Cannot import", message)
             return False
-        self._load(result.graph, None)
-        self._extra_dirty = True  # a new document: closing it should ask
-        self._update_title()
+        self._load(result.graph, None, dirty=True)  # not on disk yet: closing it asks
         self.conv_view.set_weights(result.weights, f"weights imported from {label}")
         self.fit()
         self.statusBar().showMessage(

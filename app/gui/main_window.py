@@ -11,16 +11,16 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from app.gui.canvas import Canvas
 from app.gui.conv_panel import ConvPanel
 from app.gui.file_commands import TEMPLATES, FileCommands
-from app.gui.node_classes import layer_type
-from app.gui.panels import Palette, ProblemsList, SummaryTable, help_html, status_text
+from app.gui.panels import HelpView, Palette, ProblemsList, SummaryTable, status_text
 from app.gui.param_panel import ParamPanel
 from app.gui.results_panel import ResultsPanel
 from app.gui.search_popup import SearchPopup
 from app.gui.training_panel import TrainingPanel
+from app.gui.view_state import EditLock, Selection
 from app.training.warmup import start_background_warm_up
+from graph_io.editing import Document, Update
 from graph_io.layout import layout_positions
 from graph_io.model import Graph
-from graph_io.shapes import Report
 
 WARM_UP_DELAY_MS = 2000
 
@@ -35,26 +35,31 @@ def scrolling(widget: QtWidgets.QWidget) -> QtWidgets.QScrollArea:
 
 
 class MainWindow(FileCommands):
-    graph_changed = QtCore.Signal(object)  # Report
+    """Lays out the canvas and docks and owns the menus; the document does the editing.
+
+    The window holds one ``Document`` for its lifetime (opening a file replaces its
+    content), a ``Selection`` and an ``EditLock``; every panel subscribes to those
+    itself, so nothing here pushes state into panels after an edit.
+    """
 
     def __init__(self) -> None:
         super().__init__()
-        self.canvas = Canvas(self)
-        self._tables_pending = False
-        self.path: Path | None = None
+        self.document = Document(Graph("untitled"))
+        self.selection = Selection(self)
+        self.lock = EditLock(self)
+        self.canvas = Canvas(self.document, self.selection, self.lock, self)
         self.settings = QtCore.QSettings("Convas", "Convas")
-        self.viewer = self.canvas.graph.viewer()
+        self.viewer = self.canvas.viewer
         self.setCentralWidget(self.canvas.graph.widget)
         self.layers = Palette()
-        self.params = ParamPanel(self.canvas)
-        self.summary = SummaryTable()
-        self.problems = ProblemsList()
-        self.help = QtWidgets.QTextBrowser()
-        self.help.setHtml(help_html(None))
+        self.params = ParamPanel(self.document, self.selection, self.lock)
+        self.summary = SummaryTable(self.document)
+        self.problems = ProblemsList(self.document)
+        self.help = HelpView(self.document, self.selection)
         layers_dock = self.add_dock(
             "Layers", self.layers, QtCore.Qt.DockWidgetArea.LeftDockWidgetArea
         )
-        params_dock = self.add_dock(
+        self.params_dock = self.add_dock(
             "Parameters", scrolling(self.params), QtCore.Qt.DockWidgetArea.RightDockWidgetArea
         )
         self.help_dock = self.add_dock(
@@ -63,14 +68,13 @@ class MainWindow(FileCommands):
         summary_dock = self.add_dock(
             "Summary", self.summary, QtCore.Qt.DockWidgetArea.BottomDockWidgetArea
         )
-        problems_dock = self.add_dock(
+        self.problems_dock = self.add_dock(
             "Problems", self.problems, QtCore.Qt.DockWidgetArea.BottomDockWidgetArea
         )
-        self.splitDockWidget(summary_dock, problems_dock, QtCore.Qt.Orientation.Horizontal)
-        self._extra_dirty = False  # edits outside the undo stack (training settings)
-        self.training = TrainingPanel(self)
+        self.splitDockWidget(summary_dock, self.problems_dock, QtCore.Qt.Orientation.Horizontal)
+        self.training = TrainingPanel(self.document, self.lock)
         self.results = ResultsPanel()
-        self.conv_view = ConvPanel(self)
+        self.conv_view = ConvPanel(self.document, self.selection)
         self.training_dock = self.add_dock(
             "Training", self.training, QtCore.Qt.DockWidgetArea.RightDockWidgetArea
         )
@@ -80,28 +84,28 @@ class MainWindow(FileCommands):
         self.results_dock = self.add_dock(
             "Results", self.results, QtCore.Qt.DockWidgetArea.BottomDockWidgetArea
         )
-        self.tabifyDockWidget(params_dock, self.training_dock)
-        params_dock.raise_()
-        self.tabifyDockWidget(problems_dock, self.results_dock)
+        self.tabifyDockWidget(self.params_dock, self.training_dock)
+        self.params_dock.raise_()
+        self.tabifyDockWidget(self.problems_dock, self.results_dock)
         self.tabifyDockWidget(self.results_dock, self.kernels_dock)
         self.help_dock.raise_()
-        problems_dock.raise_()
+        self.problems_dock.raise_()
         self.training.run_finished.connect(self._on_run_finished)
+        self.training.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.resizeDocks(
-            [layers_dock, params_dock, self.help_dock],
+            [layers_dock, self.params_dock, self.help_dock],
             [210, 420, 420],
             QtCore.Qt.Orientation.Horizontal,
         )
         self.resizeDocks([summary_dock], [230], QtCore.Qt.Orientation.Vertical)
-        self.resizeDocks([params_dock, self.help_dock], [420, 160], QtCore.Qt.Orientation.Vertical)
-        self._can_undo = False  # the undo stack's state, as its signals last said
-        self._can_redo = False
+        self.resizeDocks(
+            [self.params_dock, self.help_dock], [420, 160], QtCore.Qt.Orientation.Vertical
+        )
         self._build_menus()
-        self.canvas.changed.connect(self._on_changed)
-        self.canvas.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
-        self.canvas.graph.node_selection_changed.connect(lambda *_: self._on_selection())
-        self._clean = True
-        self.canvas.graph.undo_stack().cleanChanged.connect(self._on_clean_changed)
+        self.document.subscribe(self._on_update)
+        self.canvas.message.connect(self._on_canvas_message)
+        self.selection.changed.connect(self._on_selection)
+        self.lock.changed.connect(self._on_lock)
         self.layers.activated.connect(self.add_at_centre)
         self.problems.focus_node.connect(self.focus_node)
         self.viewer.viewport().installEventFilter(self)
@@ -116,9 +120,8 @@ class MainWindow(FileCommands):
         if screen is not None:  # never larger than the screen it opens on
             room = screen.availableGeometry()
             self.resize(min(1500, room.width()), min(950, room.height()))
-        self.canvas.refresh()
-        self.training.load_section()
         self._update_title()
+        self._update_status()
         # Later than start-up and the first file, which would otherwise share the GIL
         # with it; a run started before then starts the warm-up itself.
         QtCore.QTimer.singleShot(WARM_UP_DELAY_MS, start_background_warm_up)
@@ -134,11 +137,20 @@ class MainWindow(FileCommands):
         self.addDockWidget(area, dock)
         return dock
 
-    def set_read_only(self, locked: bool) -> None:
-        """Lock the graph (e.g. while training): no edits from canvas or panel."""
-        self.canvas.read_only = locked
-        self.viewer.setInteractive(not locked)
-        self.params.setEnabled(not locked)
+    @property
+    def graph(self) -> Graph:
+        return self.document.graph
+
+    @property
+    def path(self) -> Path | None:
+        return self.document.path
+
+    @property
+    def dirty(self) -> bool:
+        return self.document.dirty
+
+    def _on_lock(self, locked: bool) -> None:
+        """While a run has the graph locked, no menu or shortcut edits it."""
         self.layers.setEnabled(not locked)
         self.viewer.setAcceptDrops(not locked)
         for action in self.editing_actions:
@@ -146,45 +158,31 @@ class MainWindow(FileCommands):
         self._update_undo_actions()
         if locked:
             self.search.hide()
+            self.statusBar().showMessage(self.lock.reason, 8000)
 
-    def _undo(self) -> None:
-        if not self.canvas.read_only:
-            self.canvas.graph.undo_stack().undo()
+    def _on_canvas_message(self, text: str) -> None:
+        """Feedback on a gesture; a refusal also goes to the Problems dock, in view."""
+        self.statusBar().showMessage(text, 8000)
+        if text.startswith(("refused", "not inserted")):
+            self.problems.show_refusal(text)
+            self.problems_dock.raise_()
 
-    def _redo(self) -> None:
-        if not self.canvas.read_only:
-            self.canvas.graph.undo_stack().redo()
+    def undo(self) -> None:
+        if not self.lock.locked:
+            self.document.undo()
 
-    def _update_undo_actions(self, undo: bool | None = None, redo: bool | None = None) -> None:
-        # The stack's state is remembered from its signals: while Qt tears the window
-        # down the stack or the actions may already be gone.
-        if undo is not None:
-            self._can_undo = undo
-        if redo is not None:
-            self._can_redo = redo
-        with contextlib.suppress(RuntimeError):
-            self.undo_action.setEnabled(self._can_undo and not self.canvas.read_only)
-            self.redo_action.setEnabled(self._can_redo and not self.canvas.read_only)
+    def redo(self) -> None:
+        if not self.lock.locked:
+            self.document.redo()
 
-    def _label_undo(self, verb: str, text: str) -> None:
-        action = self.undo_action if verb == "Undo" else self.redo_action
+    def _update_undo_actions(self) -> None:
         with contextlib.suppress(RuntimeError):  # the window is being deleted
-            action.setText(f"&{verb} {text}".strip())
-
-    @property
-    def graph(self) -> Graph:
-        return self.canvas.core
-
-    @property
-    def dirty(self) -> bool:
-        return not self._clean or self._extra_dirty
-
-    def set_training_section(self, section: dict[str, Any] | None) -> None:
-        """Store the Training dock's settings in the document (saved as ``training:``)."""
-        self.canvas.training = section
-        self._extra_dirty = True
-        self.canvas.refresh()
-        self._update_title()
+            free = not self.lock.locked
+            self.undo_action.setEnabled(self.document.can_undo and free)
+            self.redo_action.setEnabled(self.document.can_redo and free)
+            undo, redo = self.document.history.undo_label, self.document.history.redo_label
+            self.undo_action.setText(f"&Undo {undo}".strip())
+            self.redo_action.setText(f"&Redo {redo}".strip())
 
     def _on_run_finished(self, finished: object) -> None:
         self.results.show_run(finished)  # type: ignore[arg-type]
@@ -192,53 +190,30 @@ class MainWindow(FileCommands):
         self.results_dock.show()
         self.results_dock.raise_()
 
-    def _on_clean_changed(self, clean: bool) -> None:
-        # Remembered from the signal: the stack may already be gone while Qt tears
-        # the window down, and asking it then would crash.
-        self._clean = clean
+    def _on_update(self, update: Update) -> None:
+        if update.change.replaced:
+            self.results.forget()
         self._update_title()
+        self._update_undo_actions()
+        if update.results or update.change.structural:
+            self._update_status()
 
-    def _on_changed(self, report: object) -> None:
-        assert isinstance(report, Report)
-        # Node faces are already updated; the table can follow a moment later, once
-        # per burst of edits, so typing in the panel stays within a frame.
-        if not self._tables_pending:
-            self._tables_pending = True
-            QtCore.QTimer.singleShot(0, self._update_tables)
-        self.statusBar().showMessage(status_text(report, len(self.canvas.core.nodes)))
-        if self.params.node_id not in self.canvas.core.nodes:
-            self.params.show_node(None)
-        else:
-            self.params.follow()
-        self._update_title()
-        try:
-            self.training.check_input()
-            self.conv_view.schedule()
-        except RuntimeError:  # Qt is deleting the docks: the window is going away
-            return
-        self.graph_changed.emit(report)
-
-    def _update_tables(self) -> None:
-        self._tables_pending = False
-        self.summary.show_report(self.canvas.report)
-        self.problems.show_report(self.canvas.report)
+    def _update_status(self) -> None:
+        report = self.document.report
+        self.statusBar().showMessage(status_text(report, len(self.document.graph.nodes)))
 
     def _update_title(self, *_args: object) -> None:
-        name = self.path.name if self.path else f"{self.canvas.name} (unsaved)"
+        path = self.document.path
+        name = path.name if path else f"{self.document.graph.name} (unsaved)"
         self.setWindowTitle(f"{name}{'*' if self.dirty else ''} — Convas")
 
-    def _on_selection(self) -> None:
-        selected = self.canvas.graph.selected_nodes()
-        node_id = selected[0].name() if len(selected) == 1 else None
-        if node_id != self.params.node_id:
-            self.params.show_node(node_id)
-        self.help.setHtml(help_html(layer_type(selected[0]) if len(selected) == 1 else None))
-        self.conv_view.show_node(node_id)
+    def _on_selection(self, ids: tuple[str, ...]) -> None:
+        """Choosing one node brings its parameters forward (over Training)."""
+        if len(ids) == 1 and not self.training.running:
+            self.params_dock.raise_()
 
     def select(self, node_id: str) -> None:
-        self.canvas.graph.clear_selection()
-        self.canvas.node(node_id).set_selected(True)
-        self._on_selection()
+        self.canvas.select([node_id])
 
     def focus_node(self, node_id: str) -> None:
         if self.canvas.node(node_id) is None:
@@ -247,14 +222,13 @@ class MainWindow(FileCommands):
         self.canvas.graph.center_on([self.canvas.node(node_id)])
 
     def add_at_centre(self, layer: str) -> None:
-        if self.canvas.read_only:
-            return
         centre = self.viewer.mapToScene(self.viewer.viewport().rect().center())
         self.canvas.add_layer(layer, (centre.x(), centre.y()))
 
     def open_search(self) -> None:
         """The type-to-search box at the cursor (or the view's centre)."""
-        if self.canvas.read_only:
+        if self.lock.locked:
+            self.statusBar().showMessage(self.lock.reason, 8000)
             return
         pos = self.viewer.mapFromGlobal(QtGui.QCursor.pos())
         if not self.viewer.rect().contains(pos):
@@ -262,9 +236,7 @@ class MainWindow(FileCommands):
         self.search.open_at(pos, self.viewer.mapToScene(pos))
 
     def _on_search_chosen(self, layer: str, scene_pos: QtCore.QPointF) -> None:
-        if not self.canvas.read_only:
-            node = self.canvas.add_layer(layer, (scene_pos.x(), scene_pos.y()))
-            self.select(node.name())
+        self.canvas.add_layer(layer, (scene_pos.x(), scene_pos.y()))
 
     # ---- menus -------------------------------------------------------------------
     def _action(
@@ -302,34 +274,24 @@ class MainWindow(FileCommands):
         file.addSeparator()
         self._action(file, "&Quit", self.close, keys.Quit)
         edit = bar.addMenu("&Edit")
-        stack = self.canvas.graph.undo_stack()
-        self.undo_action = self._action(edit, "&Undo", self._undo, keys.Undo)
-        self.redo_action = self._action(edit, "&Redo", self._redo)
+        self.undo_action = self._action(edit, "&Undo", self.undo, keys.Undo)
+        self.redo_action = self._action(edit, "&Redo", self.redo)
         self.redo_action.setShortcuts(
             [QtGui.QKeySequence("Ctrl+Shift+Z"), QtGui.QKeySequence("Ctrl+Y")]
         )
-        stack.undoTextChanged.connect(lambda text: self._label_undo("Undo", text))
-        stack.redoTextChanged.connect(lambda text: self._label_undo("Redo", text))
-        stack.canUndoChanged.connect(lambda can: self._update_undo_actions(undo=can))
-        stack.canRedoChanged.connect(lambda can: self._update_undo_actions(redo=can))
         edit.addSeparator()
-        g = self.canvas.graph
-        self._action(edit, "&Copy", g.copy_nodes, keys.Copy)
-        editing.append(self._action(edit, "&Paste", g.paste_nodes, keys.Paste))
-        editing.append(
-            self._action(
-                edit, "&Duplicate", lambda: g.duplicate_nodes(g.selected_nodes()), "Ctrl+D"
-            )
+        canvas = self.canvas
+        self._action(edit, "&Copy", canvas.copy_selected, keys.Copy)
+        editing.append(self._action(edit, "&Paste", canvas.paste, keys.Paste))
+        editing.append(self._action(edit, "&Duplicate", canvas.duplicate_selected, "Ctrl+D"))
+        delete = self._action(edit, "De&lete", canvas.delete_selected)
+        delete.setShortcuts(
+            [QtGui.QKeySequence(QtCore.Qt.Key.Key_Delete), QtGui.QKeySequence("Backspace")]
         )
-        editing.append(
-            self._action(
-                edit,
-                "De&lete",
-                lambda: g.delete_nodes(g.selected_nodes()),
-                QtGui.QKeySequence(QtCore.Qt.Key.Key_Delete),
-            )
+        editing.append(delete)
+        self._action(
+            edit, "Select &All", lambda: canvas.select(self.document.graph.nodes), keys.SelectAll
         )
-        self._action(edit, "Select &All", g.select_all, keys.SelectAll)
         edit.addSeparator()
         editing.append(self._action(edit, "Auto &Layout", self.auto_layout, "Ctrl+L"))
         self._action(edit, "&Fit to View", self.fit, "F")
@@ -355,17 +317,9 @@ class MainWindow(FileCommands):
     def auto_layout(self) -> None:
         """Left-to-right columns by depth, a lane per branch (``graph_io.layout``, the
         same layout imported models get); one undo step."""
-        if self.canvas.read_only or not self.graph.nodes:
-            return
-        stack = self.canvas.graph.undo_stack()
-        stack.beginMacro("auto layout")
-        try:
-            for node_id, (x, y) in layout_positions(self.graph).items():
-                self.canvas.node(node_id).set_pos(x, y)
-        finally:
-            stack.endMacro()
-        self.canvas.refresh()
-        self.fit()
+        if self.graph.nodes:
+            self.canvas.apply_layout(layout_positions(self.graph))
+            self.fit()
 
     def fit(self) -> None:
         """Fit every node in view (NodeGraphQt's own fit groups items: slow for 500)."""
@@ -383,7 +337,7 @@ class MainWindow(FileCommands):
     def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802
         """Dropping .yaml files on the canvas opens them (NodeGraphQt would import JSON);
         double-click on empty canvas opens the layer search there."""
-        if event.type() == QtCore.QEvent.Type.MouseButtonDblClick and not self.canvas.read_only:
+        if event.type() == QtCore.QEvent.Type.MouseButtonDblClick and not self.lock.locked:
             assert isinstance(event, QtGui.QMouseEvent)
             pos = event.position().toPoint()
             if not self.viewer.items(pos):

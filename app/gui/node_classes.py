@@ -1,8 +1,9 @@
 """NodeGraphQt node classes, generated from the layer registry.
 
 There is no hand-written class per layer: each ``LayerSpec`` becomes a ``BaseNode``
-subclass with an input port (several inputs for Add/Concat), an output port, and one
-node property per parameter so NodeGraphQt's undo stack covers parameter edits.
+subclass with an input port (several inputs for Add/Concat) and an output port.
+Parameters live in the document, not in NodeGraphQt properties, so the scene holds
+nothing that could disagree with the file.
 """
 
 from __future__ import annotations
@@ -17,12 +18,6 @@ from nodes.spec import LayerSpec
 IDENTIFIER = "convas"
 INPUT_PORT = "in"
 OUTPUT_PORT = "out"
-PREFIX = "param_"  # NodeGraphQt reserves names such as width/height for its own use
-
-
-def prop(param: str) -> str:
-    """The node property holding a layer parameter."""
-    return PREFIX + param
 
 
 def _make(spec: LayerSpec) -> type[BaseNode]:
@@ -31,11 +26,6 @@ def _make(spec: LayerSpec) -> type[BaseNode]:
         if not spec.is_source:
             self.add_input(INPUT_PORT, multi_input=spec.takes_many_inputs, display_name=False)
         self.add_output(OUTPUT_PORT, multi_output=True, display_name=False)
-        for param in spec.params:
-            default: Any = param.default
-            self.create_property(
-                prop(param.name), list(default) if isinstance(default, list) else default
-            )
 
     return type(
         spec.type,

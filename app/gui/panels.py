@@ -1,4 +1,8 @@
-"""Read-only views of the core's results: palette, summary, problems and help."""
+"""Read-only views of the core's results: palette, summary, problems and help.
+
+The summary, problems and help views subscribe to the document (and help to the
+selection): they follow every edit, undo and new file without the window telling them.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,12 @@ import html
 from typing import Any
 
 from NodeGraphQt.constants import MIME_TYPE, URN_SCHEME
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 import nodes
 from app.gui.node_classes import node_type_key
+from app.gui.view_state import Selection
+from graph_io.editing import Document, Update
 from graph_io.shapes import Report
 from graph_io.summary import count_text, memory_text, shape_text
 
@@ -89,15 +95,43 @@ class Palette(QtWidgets.QWidget):
             self.activated.emit(layer)
 
 
+class _Deferred:
+    """Redraw a view once per burst of document updates (typing stays within a frame)."""
+
+    def __init__(self, document: Document, redraw: Any) -> None:
+        self.document = document
+        self.redraw = redraw
+        self.pending = False
+        document.subscribe(self._on_update)
+
+    def _on_update(self, update: Update) -> None:
+        if update.results or update.change.structural:
+            self.later()
+
+    def later(self) -> None:
+        if not self.pending:
+            self.pending = True
+            QtCore.QTimer.singleShot(0, self._run)
+
+    def _run(self) -> None:
+        self.pending = False
+        try:
+            self.redraw(self.document.report)
+        except RuntimeError:  # the widget is being deleted with the window
+            return
+
+
 class SummaryTable(QtWidgets.QTableWidget):
     HEADERS = ("Node", "Type", "Output shape", "Params", "MACs")
 
-    def __init__(self) -> None:
+    def __init__(self, document: Document) -> None:
         super().__init__(0, len(self.HEADERS))
         self.setHorizontalHeaderLabels(self.HEADERS)
         self.verticalHeader().hide()
         self.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
         self.horizontalHeader().setStretchLastSection(True)
+        self.show_report(document.report)
+        self._follow = _Deferred(document, self.show_report)
 
     def show_report(self, report: Report) -> None:
         order = report.order + [n for n in report.results if n not in report.order]
@@ -140,12 +174,32 @@ class ProblemsList(QtWidgets.QListWidget):
 
     focus_node = QtCore.Signal(str)
 
-    def __init__(self) -> None:
+    def __init__(self, document: Document) -> None:
         super().__init__()
+        self.document = document
+        self.refusal: str | None = None  # the last refused gesture, until the next edit
         self.itemClicked.connect(self._clicked)
+        self.show_report(document.report)
+        self._follow = _Deferred(document, self.show_report)
+        document.subscribe(self._forget_refusal)
+
+    def _forget_refusal(self, update: Update) -> None:
+        if self.refusal is not None and not update.change.empty:
+            self.refusal = None
+            self._follow.later()
+
+    def show_refusal(self, text: str) -> None:
+        """A refused gesture, shown on top until the next edit."""
+        self.refusal = text
+        self.show_report(self.document.report)
+        self.setCurrentRow(0)
 
     def show_report(self, report: Report) -> None:
         self.clear()
+        if self.refusal is not None:
+            item = QtWidgets.QListWidgetItem(self.refusal)
+            item.setForeground(QtGui.QColor("#c04040"))
+            self.addItem(item)
         if not report.problems:
             self.addItem("No problems.")
             return
@@ -192,6 +246,26 @@ def help_html(layer: str | None) -> str:
         f"<h3>{html.escape(spec.title)}</h3><p><i>{html.escape(spec.summary)}</i></p>"
         f"{paragraphs}{table}"
     )
+
+
+class HelpView(QtWidgets.QTextBrowser):
+    """The selected layer's help page; nothing selected (or deleted) shows the hint."""
+
+    def __init__(self, document: Document, selection: Selection) -> None:
+        super().__init__()
+        self.graph_document = document  # QTextBrowser has its own document()
+        self.selection = selection
+        self.layer: str | None = None
+        self.setHtml(help_html(None))
+        selection.changed.connect(lambda _ids: self.follow())
+        document.subscribe(lambda _update: self.follow())
+
+    def follow(self) -> None:
+        node = self.graph_document.graph.nodes.get(self.selection.single or "")
+        layer = node.type if node is not None else None
+        if layer != self.layer:
+            self.layer = layer
+            self.setHtml(help_html(layer))
 
 
 def status_text(report: Report, count: Any) -> str:

@@ -1,7 +1,8 @@
 """The parameter panel: typed editors generated from a layer's ``ParamSpec``s.
 
-Each edit is checked with the spec's own ``coerce`` before it reaches the canvas; a
-rejected value turns the editor red with the reason and changes nothing.
+It shows the selected node and follows the document: an edit here is a ``SetParam``
+or ``Rename`` command (one undo step), and undo, redo or an edit made elsewhere shows
+up here. A rejected value turns the editor red with the reason and changes nothing.
 """
 
 from __future__ import annotations
@@ -12,25 +13,56 @@ from PySide6 import QtWidgets
 
 import nodes
 from app.gui.param_editors import ParamEditor, make_editor
-from graph_io.ids import id_problem
-from nodes.errors import ParamError
+from app.gui.view_state import EditLock, Selection
+from graph_io.editing import Document, Rename, SetParam, Update
+from graph_io.editing.commands import check_id
+from nodes.errors import ConvasError, ParamError
 
 INVALID = "background: #ffd0d0;"
 
 
 class ParamPanel(QtWidgets.QWidget):
-    """Shows the selected node's id and parameters; edits go through ``canvas``."""
+    """Shows the selected node's id and parameters; edits go to the document."""
 
-    def __init__(self, canvas: Any) -> None:
+    def __init__(self, document: Document, selection: Selection, lock: EditLock) -> None:
         super().__init__()
-        self.canvas = canvas
+        self.document = document
+        self.selection = selection
+        self.lock = lock
         self.node_id: str | None = None
+        self._node: object = None  # the document's node shown (the same object when renamed)
         self.editors: dict[str, QtWidgets.QWidget] = {}
         self.errors: dict[str, QtWidgets.QLabel] = {}
         self.form = QtWidgets.QFormLayout(self)
         self.title = QtWidgets.QLabel("Select a node to edit its parameters.")
         self.title.setWordWrap(True)
         self.form.addRow(self.title)
+        selection.changed.connect(self._on_selection)
+        document.subscribe(self._on_update)
+        lock.changed.connect(lambda locked: self.setEnabled(not locked))
+
+    def _on_selection(self, _ids: tuple[str, ...]) -> None:
+        single = self.selection.single
+        shown = self.document.graph.nodes.get(single or "")
+        if shown is not None and shown is self._node:  # the same node, renamed
+            self.node_id = single
+            self.follow()
+            return
+        self.document.seal()  # edits after choosing another node are new undo steps
+        if single != self.node_id:
+            self.show_node(single)
+
+    def _on_update(self, update: Update) -> None:
+        change = update.change
+        for old, new in change.renamed:
+            if old == self.node_id:
+                self.node_id = new
+        if self.node_id is not None and self.node_id not in self.document.graph.nodes:
+            self.show_node(None)
+        elif change.replaced:
+            self.show_node(self.selection.single)
+        elif self.node_id in change.params or change.renamed:
+            self.follow()
 
     def show_node(self, node_id: str | None) -> None:
         while self.form.rowCount() > 1:
@@ -38,8 +70,10 @@ class ParamPanel(QtWidgets.QWidget):
         self.editors.clear()
         self.errors.clear()
         self.node_id = node_id
-        node = self.canvas.core.nodes.get(node_id) if node_id else None
+        node = self.document.graph.nodes.get(node_id) if node_id else None
+        self._node = node
         if node is None:
+            self.node_id = None
             self.title.setText("Select a node to edit its parameters.")
             return
         spec = nodes.get(node.type)
@@ -55,9 +89,12 @@ class ParamPanel(QtWidgets.QWidget):
     def follow(self) -> None:
         """Show the node's current values after undo, redo or an edit made elsewhere
         (without echoing them back as edits); a value being corrected stays red."""
-        node = self.canvas.core.nodes.get(self.node_id) if self.node_id else None
+        node = self.document.graph.nodes.get(self.node_id) if self.node_id else None
         if node is None:
             return
+        id_edit = self.editors.get("id")
+        if isinstance(id_edit, QtWidgets.QLineEdit) and id_edit.text() != node.id:
+            id_edit.setText(node.id)
         for name, editor in self.editors.items():
             if (
                 isinstance(editor, ParamEditor)
@@ -88,25 +125,24 @@ class ParamPanel(QtWidgets.QWidget):
         self.errors[key].setVisible(bool(message))
 
     def _apply(self, name: str, value: Any) -> None:
-        if self.node_id is None or self.canvas.read_only:
+        if self.node_id is None or self.lock.locked:
             return
-        node = self.canvas.core.nodes[self.node_id]
+        node = self.document.graph.nodes[self.node_id]
         spec = nodes.get(node.type).param(name)
         try:
-            coerced = spec.coerce(value)
+            self.document.execute(SetParam(self.node_id, name, value))
         except ParamError as exc:
             self._mark(name, f"{spec.label} {exc.message}")
             return
+        except ConvasError as exc:
+            self._mark(name, str(exc))
+            return
         self._mark(name, None)
-        self.canvas.set_param(self.node_id, name, coerced)
 
     def _rename(self, new_id: str) -> None:
         if self.node_id is None or new_id == self.node_id:
             return
-        problem = id_problem(new_id)
-        if problem is None and new_id in self.canvas.core.nodes:
-            problem = f"id {new_id!r} is already used"
+        problem = check_id(self.document.graph, new_id)
         self._mark("id", problem)
-        if problem is None:
-            self.canvas.rename(self.node_id, new_id)
-            self.node_id = new_id
+        if problem is None and not self.lock.locked:
+            self.document.execute(Rename(self.node_id, new_id))

@@ -39,6 +39,14 @@ class ResultsPanel(QtWidgets.QWidget):
         tabs.addTab(self.samples, "Sample predictions")
         layout.addWidget(tabs, 1)
 
+    def forget(self) -> None:
+        """A new document: the last run's results belong to the old model."""
+        self.headline.setText("Train the model to see how it does on the validation images.")
+        self.matrix.clear()
+        self.matrix.setRowCount(0)
+        self.matrix.setColumnCount(0)
+        self.samples.clear()
+
     def show_run(self, finished: RunFinished) -> None:
         evaluation = finished.evaluation
         if evaluation is None:

@@ -141,6 +141,15 @@ class TrainingForm(QtWidgets.QWidget):
             return None
         return config.model_dump(exclude_defaults=True) or None
 
+    def _show_relevant(self) -> None:
+        """Momentum means something only to SGD: hide it for Adam and AdamW."""
+        optimizer = self.editors.get("optimizer")
+        momentum = self.editors.get("momentum")
+        if isinstance(optimizer, QtWidgets.QComboBox) and momentum is not None:
+            layout = self.layout()
+            assert isinstance(layout, QtWidgets.QFormLayout)
+            layout.setRowVisible(momentum, optimizer.currentText() == "SGD")
+
     def set_value(self, name: str, value: Any) -> None:
         editor = self.editors[name]
         if isinstance(editor, QtWidgets.QComboBox):
@@ -151,6 +160,7 @@ class TrainingForm(QtWidgets.QWidget):
             editor.setText(str(value))
 
     def _edited(self) -> None:
+        self._show_relevant()
         problems = []
         try:
             TrainingConfig.model_validate(self.raw_values(), strict=False)

@@ -8,21 +8,19 @@ result goes to the result and kernel views through ``run_finished``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from app.gui.training_form import TrainingForm
 from app.gui.training_run import RunCrashed, RunFinished, TrainingRun
+from app.gui.view_state import EditLock
 from app.training.data import dataset_location, input_shape
 from app.training.datasets import check_input_shape, format_shape, natural_shape
 from app.training.events import BatchEnd, EpochEnd, Log
+from graph_io.editing import Compound, Document, SetParam, SetTraining, Update
 from graph_io.training_config import TrainingConfig
 from nodes.errors import ConvasError
-
-if TYPE_CHECKING:
-    from app.gui.main_window import MainWindow
 
 TRAIN_PEN = pg.mkPen("#4a9eff", width=1.5)
 VAL_PEN = pg.mkPen("#ff9f40", width=2)
@@ -93,10 +91,12 @@ class Curves(QtWidgets.QWidget):
 class TrainingPanel(QtWidgets.QWidget):
     run_finished = QtCore.Signal(object)  # RunFinished
     running_changed = QtCore.Signal(bool)
+    message = QtCore.Signal(str)  # for the status bar
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, document: Document, lock: EditLock) -> None:
         super().__init__()
-        self.window_ = window
+        self.document = document
+        self.lock = lock
         self.run: TrainingRun | None = None
         self.last: RunFinished | None = None
         layout = QtWidgets.QVBoxLayout(self)
@@ -139,23 +139,43 @@ class TrainingPanel(QtWidgets.QWidget):
         self.redraw_timer.setInterval(REDRAW_MS)
         self.redraw_timer.timeout.connect(self.curves.redraw_next)
         self._update_buttons()
+        document.subscribe(self._on_update)
+        self.load_section()
+
+    def _on_update(self, update: Update) -> None:
+        if update.change.replaced:
+            self.forget_run()
+            self.load_section()
+        elif update.change.training and self.form.section() != self.document.graph.training:
+            self.load_section()  # undo or redo of a settings change
+        self.check_input()
+
+    def forget_run(self) -> None:
+        """A new document: the old model's curves, status and weights do not belong to it."""
+        if self.running:
+            return
+        self.last = None
+        self.curves.clear()
+        self.progress.setValue(0)
+        self.status.setText("Not trained yet.")
+        self.pages.setCurrentIndex(0)
 
     # ---- settings and advice -------------------------------------------------------
     def load_section(self) -> None:
         """Show the open graph's ``training:`` section (after New / Open)."""
-        self.form.set_section(self.window_.canvas.training)
+        self.form.set_section(self.document.graph.training)
 
     def _form_changed(self) -> None:
         self._shapes.clear()
         config = self.form.config()
         if config is not None and config != self._stored_config():
-            self.window_.set_training_section(self.form.section())
+            self.document.execute(SetTraining(self.form.section()))
         self.check_input()
         self._update_buttons()
 
     def _stored_config(self) -> TrainingConfig | None:
         try:
-            return TrainingConfig.from_section(self.window_.canvas.training)
+            return TrainingConfig.from_section(self.document.graph.training)
         except ValueError:  # pydantic's ValidationError: the form will replace it
             return None
 
@@ -166,7 +186,7 @@ class TrainingPanel(QtWidgets.QWidget):
         message = None
         if config is not None:
             try:
-                current = input_shape(self.window_.graph)
+                current = input_shape(self.document.graph)
                 spec, path = dataset_location(config, self.base_dir())
                 natural = self._natural_shape(spec, path, current)
                 message = check_input_shape(spec, natural, current)
@@ -199,23 +219,18 @@ class TrainingPanel(QtWidgets.QWidget):
 
     def base_dir(self) -> Path | None:
         """Relative dataset paths are relative to the open file, as on the CLI."""
-        return self.window_.path.parent if self.window_.path is not None else None
+        path = self.document.path
+        return path.parent if path is not None else None
 
     def fix_input(self) -> None:
-        if self._natural is None or self.window_.canvas.read_only:
+        if self._natural is None or self.lock.locked:
             return
-        node = next((n for n in self.window_.graph.nodes.values() if n.type == "Input"), None)
+        node = next((n for n in self.document.graph.nodes.values() if n.type == "Input"), None)
         if node is None:
             return
-        stack = self.window_.canvas.graph.undo_stack()
-        stack.beginMacro("set Input to the dataset's shape")
-        try:
-            for name, value in zip(("channels", "height", "width"), self._natural, strict=True):
-                self.window_.canvas.set_param(node.id, name, value)
-        finally:
-            stack.endMacro()
-        self.window_.canvas.refresh()
-        self.check_input()
+        names = ("channels", "height", "width")
+        parts = [SetParam(node.id, k, v) for k, v in zip(names, self._natural, strict=True)]
+        self.document.execute(Compound(f"set Input to {format_shape(self._natural)}", parts))
 
     # ---- running ------------------------------------------------------------------
     @property
@@ -232,17 +247,17 @@ class TrainingPanel(QtWidgets.QWidget):
         config = self.form.config()
         if config is None or self.running:
             return
-        report = self.window_.canvas.report
+        report = self.document.report
         if not report.ok:
             self.status.setText("Fix the graph first: " + report.problems[0].message)
             return
         self.curves.clear(config.epochs)
         self.progress.setValue(0)
         self.status.setText("Loading data…")
-        self.run = TrainingRun(self.window_.graph, config, self.base_dir(), self)
+        self.run = TrainingRun(self.document.graph, config, self.base_dir(), self)
         self.run.progress.connect(self._on_event)
         self.run.finished.connect(self._on_finished)
-        self.window_.set_read_only(True)
+        self.lock.set(True, "a training run has the graph locked — Stop (Ctrl+.) to edit it")
         self.pages.setCurrentWidget(self.curves)
         self.run.start()
         self.redraw_timer.start()
@@ -277,12 +292,12 @@ class TrainingPanel(QtWidgets.QWidget):
                 self.curves.add("val_loss", event.epoch, event.val_loss)
                 self.curves.add("val_acc", event.epoch, event.val_accuracy)
         elif isinstance(event, Log):
-            self.window_.statusBar().showMessage(event.message, 8000)
+            self.message.emit(event.message)
 
     def _on_finished(self, outcome: object) -> None:
         self.redraw_timer.stop()
         self.curves.redraw()
-        self.window_.set_read_only(False)
+        self.lock.set(False)
         if isinstance(outcome, RunCrashed):
             self.status.setText("Training stopped: " + outcome.message)
         elif isinstance(outcome, RunFinished):

@@ -1,0 +1,118 @@
+"""Shared helpers for the GUI tests: real key presses and mouse gestures on the canvas."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from typing import Any
+
+from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6.QtTest import QTest
+
+Button = QtCore.Qt.MouseButton
+Modifier = QtCore.Qt.KeyboardModifier
+
+
+def focus_canvas(window: Any) -> QtWidgets.QWidget:
+    """Give the canvas the keyboard focus, as clicking on it would."""
+    window.activateWindow()
+    viewer = window.viewer
+    viewer.setFocus(QtCore.Qt.FocusReason.MouseFocusReason)
+    QtWidgets.QApplication.processEvents()
+    return viewer  # type: ignore[no-any-return]
+
+
+def press(window: Any, sequence: str) -> None:
+    """Press a shortcut such as "Ctrl+Z" with the focus on the canvas."""
+    viewer = focus_canvas(window)
+    combo = QtGui.QKeySequence(sequence)[0]
+    QTest.keyClick(viewer, combo.key(), combo.keyboardModifiers())
+    QtWidgets.QApplication.processEvents()
+
+
+def mouse(
+    widget: QtWidgets.QWidget,
+    kind: QtCore.QEvent.Type,
+    pos: QtCore.QPointF,
+    buttons: QtCore.Qt.MouseButton = Button.LeftButton,
+    modifiers: QtCore.Qt.KeyboardModifier = Modifier.NoModifier,
+) -> None:
+    """One mouse event at ``pos`` in ``widget`` (press, move with buttons held, release)."""
+    button = Button.NoButton if kind == QtCore.QEvent.Type.MouseMove else Button.LeftButton
+    held = Button.NoButton if kind == QtCore.QEvent.Type.MouseButtonRelease else buttons
+    event = QtGui.QMouseEvent(
+        kind, pos, widget.mapToGlobal(pos), button, held, modifiers
+    )  # fmt: skip
+    QtWidgets.QApplication.sendEvent(widget, event)
+
+
+def drag(
+    widget: QtWidgets.QWidget,
+    start: QtCore.QPointF,
+    end: QtCore.QPointF,
+    modifiers: QtCore.Qt.KeyboardModifier = Modifier.NoModifier,
+) -> None:
+    """Press, move in a few steps and release, as a hand would."""
+    types = QtCore.QEvent.Type
+    mouse(widget, types.MouseButtonPress, start, modifiers=modifiers)
+    for step in range(1, 5):
+        t = step / 4
+        point = QtCore.QPointF(start.x() + (end.x() - start.x()) * t,
+                               start.y() + (end.y() - start.y()) * t)  # fmt: skip
+        mouse(widget, types.MouseMove, point, modifiers=modifiers)
+    mouse(widget, types.MouseButtonRelease, end, modifiers=modifiers)
+    QtWidgets.QApplication.processEvents()
+
+
+def click(widget: QtWidgets.QWidget, pos: QtCore.QPointF, modifiers: Any = None) -> None:
+    mods = modifiers if modifiers is not None else Modifier.NoModifier
+    mouse(widget, QtCore.QEvent.Type.MouseButtonPress, pos, modifiers=mods)
+    mouse(widget, QtCore.QEvent.Type.MouseButtonRelease, pos, modifiers=mods)
+    QtWidgets.QApplication.processEvents()
+
+
+def on_screen(window: Any, scene_point: QtCore.QPointF) -> QtCore.QPointF:
+    """Where a scene point is in the canvas viewport."""
+    return QtCore.QPointF(window.viewer.mapFromScene(scene_point))
+
+
+def node_centre(window: Any, node_id: str) -> QtCore.QPointF:
+    """The middle of a node's title area, in viewport coordinates."""
+    view = window.canvas.node(node_id).view
+    rect = view.sceneBoundingRect()
+    return on_screen(window, QtCore.QPointF(rect.center().x(), rect.top() + 12))
+
+
+def port_centre(window: Any, node_id: str, side: str) -> QtCore.QPointF:
+    """The centre of a node's input ("in") or output ("out") port, in the viewport."""
+    item = window.canvas.node(node_id)
+    port = (item.input_ports() if side == "in" else item.output_ports())[0]
+    return on_screen(window, port.view.sceneBoundingRect().center())
+
+
+def drop_from_palette(window: Any, layer_title: str, at: QtCore.QPointF) -> None:
+    """Drag a layer from the Layers palette and drop it on the canvas viewport."""
+    tree = window.layers.tree
+    item = next(
+        tree.topLevelItem(g).child(c)
+        for g in range(tree.topLevelItemCount())
+        for c in range(tree.topLevelItem(g).childCount())
+        if tree.topLevelItem(g).child(c).text(0) == layer_title
+    )
+    mime = tree.mimeData([item])
+    viewport = window.viewer.viewport()
+    types = QtCore.QEvent.Type
+    for kind in (types.DragEnter, types.DragMove, types.Drop):
+        cls = {
+            types.DragEnter: QtGui.QDragEnterEvent,
+            types.DragMove: QtGui.QDragMoveEvent,
+            types.Drop: QtGui.QDropEvent,
+        }[kind]
+        point: Any = at if cls is QtGui.QDropEvent else at.toPoint()
+        event = cls(
+            point, QtCore.Qt.DropAction.CopyAction, mime, Button.LeftButton, Modifier.NoModifier
+        )
+        QtWidgets.QApplication.sendEvent(viewport, event)
+    QtWidgets.QApplication.processEvents()
