@@ -1,11 +1,15 @@
 """After training: accuracy, a confusion matrix with per-class accuracy, and sample
-predictions with the mistakes first — where a model goes wrong is what teaches."""
+predictions with the mistakes first — where a model goes wrong is what teaches.
+
+Both views scale with the dock: the matrix's cells share the space and its numbers
+grow with them, the sample tiles fill the width; Ctrl+wheel zooms either.
+"""
 
 from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from app.gui.tile_grid import TileGrid
+from app.gui.tile_grid import MAX_TILE, ZOOM_HINT, ZOOM_STEP, TileGrid, wheel_steps, zoom_key
 from app.gui.training_run import RunFinished
 from app.training.conv_views import sample_image
 
@@ -21,6 +25,82 @@ def heat(fraction: float) -> QtGui.QColor:
     )
 
 
+MIN_CELL = 28  # px: below this a zoomed-out matrix scrolls instead of shrinking
+MIN_FONT, MAX_FONT = 10, 22
+Resize = QtWidgets.QHeaderView.ResizeMode
+
+
+class ConfusionTable(QtWidgets.QTableWidget):
+    """A confusion matrix that fills its dock, with numbers sized to its cells.
+
+    Fitted (the default) every row and column shares the space; Ctrl+wheel zooms to
+    fixed cell sizes (scrolling when larger than the dock), Ctrl+0 fits again.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.zoom: float | None = None  # None: fit the dock
+        self.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setToolTip(f"Rows: true class · columns: predicted class — {ZOOM_HINT}")
+        for header in (self.horizontalHeader(), self.verticalHeader()):
+            header.setMinimumSectionSize(MIN_CELL)
+        self._fit()
+
+    def cell_size(self) -> float:
+        """The side of a cell now: what the numbers are scaled to."""
+        if self.zoom is not None:
+            return MIN_CELL * 1.6 * self.zoom
+        columns, rows = max(1, self.columnCount()), max(1, self.rowCount())
+        viewport = self.viewport()
+        return min(viewport.width() / columns, viewport.height() / rows)
+
+    def set_zoom(self, zoom: float | None) -> None:
+        if zoom is not None:
+            zoom = min(max(zoom, 1 / 1.6), MAX_TILE / (MIN_CELL * 1.6))
+        self.zoom = zoom
+        self._fit()
+
+    def _fit(self) -> None:
+        mode = Resize.Stretch if self.zoom is None else Resize.Fixed
+        for header in (self.horizontalHeader(), self.verticalHeader()):
+            header.setSectionResizeMode(mode)
+            if self.zoom is not None:
+                size = round(self.cell_size())
+                header.setDefaultSectionSize(size)
+                for section in range(header.count()):
+                    header.resizeSection(section, size)
+        self._scale_font()
+
+    def _scale_font(self) -> None:
+        pixels = round(min(max(self.cell_size() * 0.36, MIN_FONT), MAX_FONT))
+        font = self.font()
+        if font.pixelSize() != pixels:
+            font.setPixelSize(pixels)
+            self.setFont(font)
+
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self._scale_font()
+
+    def wheelEvent(self, event: QtGui.QWheelEvent) -> None:  # noqa: N802
+        steps = wheel_steps(event)
+        if not steps:
+            super().wheelEvent(event)
+            return
+        current = self.cell_size() / (MIN_CELL * 1.6)
+        self.set_zoom(current * ZOOM_STEP**steps)
+        event.accept()
+
+    def keyPressEvent(self, event: QtGui.QKeyEvent) -> None:  # noqa: N802
+        change = zoom_key(event)
+        if change is None:
+            super().keyPressEvent(event)
+            return
+        current = self.cell_size() / (MIN_CELL * 1.6)
+        self.set_zoom(None if change == 0.0 else current * change)
+        event.accept()
+
+
 class ResultsPanel(QtWidgets.QWidget):
     def __init__(self) -> None:
         super().__init__()
@@ -31,9 +111,7 @@ class ResultsPanel(QtWidgets.QWidget):
         self.headline.setWordWrap(True)
         layout.addWidget(self.headline)
         tabs = QtWidgets.QTabWidget()
-        self.matrix = QtWidgets.QTableWidget()
-        self.matrix.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.matrix.setToolTip("Rows: true class · columns: predicted class")
+        self.matrix = ConfusionTable()
         self.samples = TileGrid(56)
         tabs.addTab(self.matrix, "Confusion matrix")
         tabs.addTab(self.samples, "Sample predictions")
@@ -83,7 +161,7 @@ class ResultsPanel(QtWidgets.QWidget):
             cell = QtWidgets.QTableWidgetItem(f"{accuracy:.0%}")
             cell.setTextAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
             self.matrix.setItem(r, count, cell)
-        self.matrix.resizeColumnsToContents()
+        self.matrix.set_zoom(self.matrix.zoom)  # re-fit the new rows and columns
         shown = evaluation.predictions[:SAMPLES_SHOWN]
         x = finished.data.val.x
         self.samples.show_tiles(
