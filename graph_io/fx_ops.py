@@ -60,8 +60,13 @@ def as_op(node: fx.Node, root: nn.Module, values: Mapping[fx.Node, Any]) -> Op:
     name = _name(node)
     if name in ("add", "iadd") or node.target is operator.add:
         return Op(node, _add(node, tensors), tensors)
+    if name in ("mul", "imul", "multiply") or node.target is operator.mul:
+        return Op(node, _multiply(node, tensors), tensors)
     if name in ("cat", "concat", "concatenate"):
         return Op(node, _concat(node, values), tensors)
+    pattern = _pattern(node, values)
+    if pattern is not None:
+        return Op(node, pattern[0], [pattern[1]])
     if name in ("view", "reshape"):
         return Op(node, _flatten_view(node, tensors, values), tensors[:1])
     if computed:
@@ -74,16 +79,19 @@ def as_op(node: fx.Node, root: nn.Module, values: Mapping[fx.Node, Any]) -> Op:
 
 
 def merge_chained_sums(ops: dict[fx.Node, Op]) -> None:
-    """Fold ``a + b + c`` (two binary adds in a trace) into one n-ary ``Add``.
+    """Fold ``a + b + c`` (two binary adds in a trace) into one n-ary ``Add``, and
+    ``a * b * c`` into one ``Multiply``.
 
-    Convas's Add takes any number of inputs and its exported code writes them as one
-    chain of ``+``; folding a sum whose only use is another sum brings such a node
-    back as one node. ``ops`` must be in trace order, so inner sums fold first.
+    Convas's Add and Multiply take any number of inputs and their exported code
+    writes them as one chain of ``+`` (``*``); folding a sum whose only use is
+    another sum brings such a node back as one node. ``ops`` must be in trace order,
+    so inner sums fold first.
     """
-    from nodes.torch_modules import Add
+    from nodes.torch_modules import Add, Multiply
 
     for node, op in list(ops.items()):
-        if not isinstance(op.module, Add):
+        kind = type(op.module)
+        if kind not in (Add, Multiply):
             continue
         inputs: list[fx.Node] = []
         for source in op.inputs:
@@ -92,7 +100,7 @@ def merge_chained_sums(ops: dict[fx.Node, Op]) -> None:
             others = set(inputs) | {s for s in op.inputs if s is not source}
             if (
                 inner is not None
-                and isinstance(inner.module, Add)
+                and type(inner.module) is kind
                 and list(source.users) == [node]
                 and not others.intersection(inner.inputs)
             ):
@@ -131,6 +139,26 @@ def _add(node: fx.Node, tensors: list[fx.Node]) -> nn.Module:
             "adds a constant or a scaled tensor; Convas Add sums whole tensors"
         )
     return Add()
+
+
+def _multiply(node: fx.Node, tensors: list[fx.Node]) -> nn.Module:
+    from nodes.torch_modules import Multiply
+
+    if len(tensors) != 2 or len(node.args) != 2 or node.kwargs:
+        raise UnsupportedOpError(
+            "multiplies by a constant; Convas Multiply multiplies whole tensors "
+            "(scale a layer's weights instead)"
+        )
+    return Multiply()
+
+
+def _pattern(node: fx.Node, values: Mapping[fx.Node, Any]) -> tuple[nn.Module, fx.Node] | None:
+    from graph_io.fx_patterns import PatternError, channel_shuffle, channel_slice
+
+    try:
+        return channel_slice(node, values) or channel_shuffle(node, values)
+    except PatternError as exc:
+        raise UnsupportedOpError(str(exc)) from None
 
 
 def _concat(node: fx.Node, values: Mapping[fx.Node, Any]) -> nn.Module:

@@ -36,6 +36,10 @@ from torch.fx.node import map_aggregate
 
 from graph_io.import_problems import SOURCE
 
+EXAMPLE_BATCHES = (1, 2)
+"""Batch sizes of the two example inputs: small, and different so that the batch
+axis can be told apart from the sizes that are constants of the input shape."""
+
 _TORCH_DIR = os.path.dirname(torch.__file__) + os.sep
 _OURS = os.path.dirname(os.path.abspath(__file__)) + os.sep  # graph_io: the importer
 
@@ -57,10 +61,13 @@ class TraceFailedError(Exception):
         self.source = source
 
 
-def trace(module: nn.Module, shape: tuple[int, ...]) -> fx.GraphModule:
-    """``module`` traced for CxHxW inputs of ``shape``; raises ``TraceFailedError``."""
+def trace(module: nn.Module, shape: tuple[int, ...]) -> tuple[fx.GraphModule, dict[fx.Node, Any]]:
+    """``module`` traced for CxHxW inputs of ``shape``, and every node's value on a
+    batch of two (empty when some value could not be computed: the caller runs the
+    graph itself to find out where). Raises ``TraceFailedError``."""
     examples = tuple(
-        torch.randn(size, *shape, generator=torch.Generator().manual_seed(size)) for size in (2, 3)
+        torch.randn(size, *shape, generator=torch.Generator().manual_seed(size))
+        for size in EXAMPLE_BATCHES
     )
     tracer = SizedTracer((examples[0], examples[1]))
     try:
@@ -69,8 +76,18 @@ def trace(module: nn.Module, shape: tuple[int, ...]) -> fx.GraphModule:
         path = tracer.failed_module
         kind = type(module.get_submodule(path)).__name__ if path else None
         raise TraceFailedError(exc, path, kind, user_frame(exc.__traceback__)) from None
-    name = type(module).__name__
-    return fx.GraphModule(tracer.root, graph, name)
+    traced = fx.GraphModule(tracer.root, graph, type(module).__name__)
+    values = tracer.values
+
+    def value(arg: Any) -> Any:
+        return values.get(arg, arg)
+
+    for node in traced.graph.nodes:
+        if node.op == "output":
+            values[node] = map_aggregate(node.args[0], value)
+        elif node not in values:
+            return traced, {}
+    return traced, values
 
 
 def user_frame(tb: Any) -> tuple[str, int] | None:
@@ -152,6 +169,7 @@ class SizedTracer(fx.Tracer):
         self.failed_module: str | None = None
         self._inputs = 0
         self._running = False  # computing examples: torch's tracing patches step aside
+        self.values: dict[fx.Node, Any] = {}  # each node's value on the second example
 
     def proxy(self, node: fx.Node) -> fx.Proxy:
         return SizedProxy(node, self)
@@ -176,6 +194,8 @@ class SizedTracer(fx.Tracer):
         proxy = super().create_proxy(kind, target, args, kwargs, name, type_expr, proxy_factory_fn)
         if isinstance(proxy, SizedProxy):
             proxy.examples = self._examples(kind, target, args, kwargs)
+            if proxy.examples is not None:
+                self.values[proxy.node] = proxy.examples[1]
         return proxy
 
     def call_module(

@@ -209,20 +209,38 @@ def _numbers_masked(text: str) -> str:
 
 
 def compress_paths(paths: Sequence[str]) -> str:
-    """``layers.0.se, …, layers.15.se`` as ``layers.0–15.se`` (exact, or abbreviated)."""
+    """``layers.0.se, …, layers.15.se`` as ``layers.0–15.se``: exact, split into a few
+    such patterns (``layer1.0–3.c, layer2.0–7.c``), or else abbreviated."""
     unique = list(dict.fromkeys(paths))
-    if len(unique) == 1:
-        return unique[0]
-    split = [p.split(".") for p in unique]
+    parts = _patterns(unique)
+    if len(parts) <= 4:
+        return ", ".join(parts)
+    return f"{unique[0]} … {unique[-1]} ({len(unique)} places)"
+
+
+def _patterns(paths: list[str]) -> list[str]:
+    """Exact patterns covering ``paths``, splitting on the first column that differs."""
+    if len(paths) == 1:
+        return paths
+    split = [p.split(".") for p in paths]
     if len({len(parts) for parts in split}) == 1:
         columns = list(zip(*split, strict=True))
         pattern = [_column(column) for column in columns]
         combinations = 1
         for column in columns:
             combinations *= len(set(column))
-        if combinations == len(unique) and all(p is not None for p in pattern):
-            return ".".join(str(p) for p in pattern)
-    return f"{unique[0]} … {unique[-1]} ({len(unique)} places)"
+        if combinations == len(paths) and all(p is not None for p in pattern):
+            return [".".join(str(p) for p in pattern)]
+    groups: dict[str, list[str]] = {}
+    for path, parts in zip(paths, split, strict=True):
+        differs = next(
+            (i for i in range(min(len(q) for q in split)) if len({q[i] for q in split}) > 1),
+            len(parts) - 1,
+        )
+        groups.setdefault(".".join(parts[: differs + 1]) + f"#{len(parts)}", []).append(path)
+    if len(groups) == 1:  # nothing to split on: list them
+        return paths
+    return [pattern for members in groups.values() for pattern in _patterns(members)]
 
 
 def _column(values: Sequence[str]) -> str | None:

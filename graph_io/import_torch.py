@@ -31,6 +31,7 @@ from graph_io.ids import id_problem, unique_id
 from graph_io.import_problems import (
     Problem,
     blamed_settings,
+    one_line_repr,
     problem_at,
     problem_lines,
     settings_text,
@@ -97,7 +98,7 @@ def import_module(
     with _kept_training_flags(module):
         module.train()  # trace what training runs: F.dropout(x, p, self.training) included
         try:
-            traced = trace(module, shape)
+            traced, values = trace(module, shape)
         except TraceFailedError as failure:
             raise TorchImportError(f"cannot import {label!r}: {_trace_failure(failure)}") from None
         inputs = [n for n in traced.graph.nodes if n.op == "placeholder" and not n.args]
@@ -107,7 +108,8 @@ def import_module(
                 f"({', '.join(str(n.target) for n in inputs)}); a Convas graph has one"
             )
         module.eval()
-        values = _record(traced, _batch(shape, 2, seed=0), label)
+        if not values:  # some step failed on the examples: run again to say which
+            values = _record(traced, _batch(shape, 2, seed=0), label)
         importer = _Importer(module, traced, values, label)
         graph = importer.build(shape, name or snake_case(label))
         compiled, weights = importer.transfer(graph)
@@ -363,7 +365,10 @@ class _Importer:
             if found is None and limit < len(rest):
                 found = _best_match(modules, shape)
             if found is None:
-                self.problem(head, *_no_layer_reason(modules, shape))
+                reason, blamed = _no_layer_reason(modules, shape)
+                if head.op != "call_module" and modules[0] is not None and not blamed:
+                    reason += f" (it computes {one_line_repr(modules[0])})"
+                self.problem(head, reason, blamed)
                 index += 1
                 continue
             spec, count, params = found

@@ -113,7 +113,7 @@ def test_sizes_are_numbers_while_tracing_and_the_model_is_left_alone() -> None:
     before = {k: v.clone() for k, v in model.state_dict().items()}
     result = import_module(model, (3, 6, 6))
     assert [(n.type, n.params) for n in result.graph.nodes.values()][1:] == [
-        ("Activation", {"function": "ReLU"}),
+        ("Activation", {"function": "ReLU", "negative_slope": 0.01, "alpha": 1.0}),
         ("BatchNorm2D", {"momentum": 0.1, "eps": 1e-05}),
         ("AvgPool2D", {"kernel": 6, "stride": 6, "padding": "None"}),
         ("Flatten", {}),
@@ -174,6 +174,7 @@ def test_paths_are_compressed_exactly_or_abbreviated() -> None:
     )
     assert compress_paths(["a.0", "a.0"]) == "a.0"
     assert compress_paths(["layer1.0.c", "layer1.1.c", "layer2.0.c", "layer2.1.c"]) == (
-        "layer1.0.c … layer2.1.c (4 places)"
+        "layer1.0–1.c, layer2.0–1.c"
     )
-    assert compress_paths(["s1.0", "s1.1", "s2.0"]) == "s1.0 … s2.0 (3 places)"
+    assert compress_paths(["s1.0", "s1.1", "s2.0", "s3"]) == "s1.0–1, s2.0, s3"
+    assert compress_paths([f"x{i}" for i in range(7)]) == "x0 … x6 (7 places)"

@@ -149,8 +149,6 @@ class Dataset:
     classes: list[str]
     name: str
     source: str
-    notes: tuple[str, ...] = ()
-    """What a user should know about how the data was read (e.g. renumbered labels)."""
 
     def __post_init__(self) -> None:
         where = f"dataset '{self.name}' ({self.source})"

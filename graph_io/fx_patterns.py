@@ -1,0 +1,182 @@
+"""Operations whose module form depends on the operations before them.
+
+Most traced operations become one module on their own (``graph_io.fx_ops``). A few
+Convas layers are written in torch as several steps or as indexing, and are
+recognised here from the step that produces the result, reaching back over the
+steps before it:
+
+- a channel range: ``x[:, a:b]`` (``x[:, a:b, :, :]``), or a piece of
+  ``torch.chunk``/``torch.split``/``tensor_split`` along channels, is a Slice;
+- the usual channel shuffle, ``x.view(N, g, C // g, H, W)``, then
+  ``transpose(1, 2)`` or ``permute(0, 2, 1, 3, 4)`` (and maybe ``contiguous()``),
+  then ``view``/``reshape`` (or ``flatten(1, 2)``) back to ``N, C, H, W``, is
+  ``nn.ChannelShuffle(g)``.
+
+Shapes are read from the values recorded when the traced model ran, so sizes and
+offsets are exact for the import's input shape. The steps in between never become
+operations of their own: the result's input is the tensor the pattern starts from.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from torch import fx, nn
+
+_SPLITS = frozenset({"chunk", "split", "tensor_split", "split_with_sizes"})
+_SWAPS = frozenset({"transpose", "permute", "swapaxes", "swapdims"})
+_RESHAPES = frozenset({"view", "reshape"})
+_REJOINS = _RESHAPES | {"flatten"}  # Convas's own export ends with flatten(1, 2)
+
+
+class PatternError(Exception):
+    """The operation is of a pattern's kind but not one Convas has; says why."""
+
+
+def channel_slice(node: fx.Node, values: Mapping[fx.Node, Any]) -> tuple[nn.Module, fx.Node] | None:
+    """``(Slice, source)`` for ``x[:, a:b]`` or a channel piece of chunk/split.
+
+    None when ``node`` is no indexing; ``PatternError`` for other indexing.
+    """
+    from torch import fx
+
+    if node.op != "call_function" or node.target is not operator.getitem:
+        return None
+    source, index = node.args[0], node.args[1]
+    if not isinstance(source, fx.Node) or source not in values:
+        return None
+    if _is_split(source):
+        return _split_piece(source, index, values)
+    whole = values[source]
+    if isinstance(whole, tuple | list):
+        raise PatternError(
+            f"takes item {index!r} of a {type(whole).__name__} result; "
+            "a Convas layer has one output tensor"
+        )
+    if not _is_tensor(whole):
+        return None
+    if whole.dim() != 4:
+        raise PatternError("indexes a tensor that is not NxCxHxW")
+    items = list(index) if isinstance(index, tuple) else [index]
+    if items and items[-1] is Ellipsis:
+        items.pop()
+    full = slice(None, None, None)
+    if len(items) < 2 or any(item != full for item in [items[0], *items[2:]]):
+        raise PatternError("only a channel range x[:, a:b] is supported")
+    chosen = items[1]
+    if not isinstance(chosen, slice) or not all(
+        isinstance(v, int | None) for v in (chosen.start, chosen.stop, chosen.step)
+    ):
+        raise PatternError("only a channel range x[:, a:b] is supported")
+    start, stop, step = chosen.indices(int(whole.shape[1]))
+    if step != 1 or stop <= start:
+        raise PatternError(f"takes channels {chosen}; a Slice takes a non-empty range")
+    return _slice(start, stop), source
+
+
+def channel_shuffle(
+    node: fx.Node, values: Mapping[fx.Node, Any]
+) -> tuple[nn.Module, fx.Node] | None:
+    """``(nn.ChannelShuffle(g), source)`` when ``node`` ends a channel shuffle."""
+    from torch import fx, nn
+
+    if _method_or_function(node) not in _REJOINS:
+        return None
+    swapped = _skip_contiguous(node.args[0])
+    if not isinstance(swapped, fx.Node) or _method_or_function(swapped) not in _SWAPS:
+        return None
+    split = _skip_contiguous(swapped.args[0])
+    if not isinstance(split, fx.Node) or _method_or_function(split) not in _RESHAPES:
+        return None
+    source = split.args[0]
+    if not isinstance(source, fx.Node) or not all(
+        _is_tensor(values.get(n)) for n in (node, swapped, split, source)
+    ):
+        return None
+    before, grouped, after = values[source], values[split], values[node]
+    if (
+        before.dim() != 4
+        or after.shape != before.shape
+        or grouped.dim() != 5
+        or tuple(grouped.shape[3:]) != tuple(before.shape[2:])
+        or grouped.shape[1] * grouped.shape[2] != before.shape[1]
+        or not _swaps_groups(swapped)
+    ):
+        return None
+    return nn.ChannelShuffle(int(grouped.shape[1])), source
+
+
+def _swaps_groups(node: fx.Node) -> bool:
+    """True when ``node`` exchanges axes 1 and 2 of a 5-axis tensor, nothing else."""
+    rank = 5
+    args: list[Any] = list(node.args[1:])
+    if len(args) == 1 and isinstance(args[0], tuple | list):
+        args = list(args[0])
+    if not all(isinstance(a, int) for a in args):
+        return False
+    axes = [a % rank for a in args]
+    if _method_or_function(node) == "permute":
+        return axes == [0, 2, 1, 3, 4]
+    return sorted(axes) == [1, 2]
+
+
+def _is_split(node: fx.Node) -> bool:
+    return _method_or_function(node) in _SPLITS
+
+
+def _split_piece(
+    split: fx.Node, index: Any, values: Mapping[fx.Node, Any]
+) -> tuple[nn.Module, fx.Node]:
+    from torch import fx
+
+    source = split.args[0]
+    pieces = values[split]
+    if not isinstance(source, fx.Node) or not isinstance(index, int):
+        raise PatternError("picks a piece of a split in a way Convas cannot follow")
+    whole = values[source]
+    if (
+        not _is_tensor(whole)
+        or whole.dim() != 4
+        or not all(
+            _is_tensor(p) and p.dim() == 4 and p.shape[2:] == whole.shape[2:] for p in pieces
+        )
+    ):
+        raise PatternError("splits along an axis other than channels")
+    if sum(int(p.shape[1]) for p in pieces) != whole.shape[1]:
+        raise PatternError("splits along an axis other than channels")
+    index %= len(pieces)
+    start = sum(int(p.shape[1]) for p in pieces[:index])
+    stop = start + int(pieces[index].shape[1])
+    if stop <= start:
+        raise PatternError("picks an empty piece of a split")
+    return _slice(start, stop), source
+
+
+def _slice(start: int, stop: int) -> nn.Module:
+    from nodes.torch_modules import ChannelSlice
+
+    return ChannelSlice(start, stop)
+
+
+def _skip_contiguous(arg: Any) -> Any:
+    from torch import fx
+
+    while isinstance(arg, fx.Node) and _method_or_function(arg) == "contiguous":
+        arg = arg.args[0]
+    return arg
+
+
+def _method_or_function(node: fx.Node) -> str:
+    if node.op not in ("call_method", "call_function"):
+        return ""
+    target = node.target
+    return target if isinstance(target, str) else getattr(target, "__name__", "")
+
+
+def _is_tensor(value: Any) -> bool:
+    import torch
+
+    return isinstance(value, torch.Tensor)

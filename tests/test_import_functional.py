@@ -1,0 +1,173 @@
+"""The functional spellings of Convas layers import like their module forms: gates
+``x * w``, activation functions and methods, adaptive pooling, channel slices,
+chunk/split pieces and the view/permute channel shuffle."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import torch
+import torch.nn.functional as F  # noqa: N812 - the name every torch model uses
+from torch import nn
+
+from graph_io.compiler import compile_graph
+from graph_io.errors import TorchImportError
+from graph_io.import_torch import import_module
+
+
+class Wrap(nn.Module):
+    """A 1x1 convolution, then ``step`` (the code under test)."""
+
+    def __init__(self, step: Callable[[torch.Tensor], torch.Tensor], channels: int = 4) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(channels, channels, 1)
+        self.step = step
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.step(self.conv(x))
+
+
+def imported(model: nn.Module, shape: tuple[int, ...] = (4, 6, 6)) -> list[tuple[str, Any]]:
+    """(type, params) of every node after the input; the import is checked on outputs."""
+    result = import_module(model, shape)
+    compiled = compile_graph(result.graph)
+    compiled.load_state_dict(result.weights)
+    batch = torch.randn(3, *shape)
+    with torch.no_grad():
+        assert torch.allclose(compiled.eval()(batch), model.eval()(batch), atol=1e-5)
+    return [(n.type, n.params) for n in result.graph.nodes.values()][1:]
+
+
+def functions(model: nn.Module) -> list[str]:
+    return [f"{t}:{p.get('function', '')}" if t == "Activation" else t for t, p in imported(model)]
+
+
+@pytest.mark.parametrize(
+    ("step", "function", "extra"),
+    [
+        (torch.sigmoid, "Sigmoid", {}),
+        (lambda x: x.sigmoid(), "Sigmoid", {}),
+        (F.silu, "SiLU", {}),
+        (F.hardswish, "Hardswish", {}),
+        (F.hardsigmoid, "Hardsigmoid", {}),
+        (F.gelu, "GELU", {}),
+        (F.elu, "ELU", {}),
+        (lambda x: F.leaky_relu(x, 0.2), "LeakyReLU", {"negative_slope": 0.2}),
+        (lambda x: F.softmax(x, dim=1), "Softmax", {}),
+        (lambda x: F.log_softmax(x, dim=1), "LogSoftmax", {}),
+        (lambda x: x.log_softmax(1), "LogSoftmax", {}),
+    ],
+    ids=[
+        "torch.sigmoid",
+        "x.sigmoid",
+        "silu",
+        "hardswish",
+        "hardsigmoid",
+        "gelu",
+        "elu",
+        "leaky_relu",
+        "softmax",
+        "log_softmax",
+        "x.log_softmax",
+    ],
+)
+def test_activation_functions_fold_into_the_convolution(
+    step: Callable[[torch.Tensor], torch.Tensor], function: str, extra: dict[str, Any]
+) -> None:
+    [(kind, params)] = imported(Wrap(step))
+    assert kind == "Conv2D"
+    assert params["activation"] == function
+    assert {k: params[k] for k in extra} == extra
+
+
+class Gate(nn.Module):
+    """Squeeze-and-excitation with swish, written the way EfficientNet code writes it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(4, 4, 3, padding=1)
+        self.se1 = nn.Conv2d(4, 2, 1)
+        self.se2 = nn.Conv2d(2, 4, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.conv(x)
+        out = out * out.sigmoid()  # swish
+        w = F.adaptive_avg_pool2d(out, 1)
+        w = F.relu(self.se1(w))
+        w = torch.mul(out, self.se2(w).sigmoid())
+        return out * w * x  # three factors: one Multiply
+
+
+def test_gates_and_products_are_multiplies() -> None:
+    assert functions(Gate()) == [
+        "Conv2D",
+        "Activation:Sigmoid",
+        "Multiply",
+        "AdaptiveAvgPool2D",
+        "Conv2D",
+        "Conv2D",
+        "Multiply",
+        "Multiply",
+    ]
+    graph = import_module(Gate(), (4, 6, 6)).graph
+    last = list(graph.nodes.values())[-1]
+    assert len(last.inputs) == 3  # (out * w) * x folded into one n-ary Multiply
+    assert last.inputs[2] == "input"
+
+
+class Scaled(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.relu() * 0.5
+
+
+def test_a_product_with_a_constant_says_why() -> None:
+    with pytest.raises(TorchImportError, match=r"x \* y at .*: multiplies by a constant"):
+        import_module(Scaled(), (1, 4, 4))
+
+
+class Slices(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(6, 6, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        c = int(x.size(1) * 0.5)
+        left, right = x[:, :c, :, :], x[:, c:]
+        a, b, d = torch.chunk(self.conv(x), 3, dim=1)
+        p, q = x.split([1, 5], dim=1)
+        return torch.cat([left + right, a * b, d, p, q[:, -2:]], 1)
+
+
+def test_channel_slices_chunks_and_splits_are_slices() -> None:
+    nodes = imported(Slices(), (6, 4, 4))
+    slices = [params for kind, params in nodes if kind == "Slice"]
+    assert sorted((s["start"], s["end"]) for s in slices) == [
+        (0, 1), (0, 2), (0, 3), (1, 6), (2, 4), (3, 5), (3, 6), (4, 6)
+    ]  # fmt: skip
+
+
+class Shuffles(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, c, h, w = x.size()
+        x = x.view(n, 2, c // 2, h, w).permute(0, 2, 1, 3, 4).reshape(n, c, h, w)
+        x = x.view(n, 3, -1, h, w).transpose(1, 2).contiguous().view(n, -1, h, w)
+        return x.relu()
+
+
+def test_view_permute_reshape_is_a_channel_shuffle() -> None:
+    assert [(t, p) for t, p in imported(Shuffles(), (6, 2, 2))][:2] == [
+        ("ChannelShuffle", {"groups": 2}),
+        ("ChannelShuffle", {"groups": 3}),
+    ]
+
+
+class NotChannels(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x[:, :, 1:]
+
+
+def test_indexing_other_than_channel_ranges_says_so() -> None:
+    with pytest.raises(TorchImportError, match="only a channel range x\\[:, a:b\\] is supported"):
+        import_module(NotChannels(), (2, 4, 4))
