@@ -20,6 +20,8 @@ TEMPLATE_TITLES = {  # menu order; a template missing here is listed after them 
     "digits_cnn": "Digits CNN",
     "small_vgg": "Small VGG",
     "resnet_mini": "Mini ResNet",
+    "mobilenet_v2_mini": "Mini MobileNetV2",
+    "se_resnet_mini": "Mini SE-ResNet",
 }
 
 

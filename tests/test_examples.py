@@ -21,6 +21,8 @@ def test_all_required_examples_exist() -> None:
         "digits_cnn",
         "small_vgg",
         "resnet_mini",
+        "mobilenet_v2_mini",
+        "se_resnet_mini",
     }
 
 
@@ -55,3 +57,20 @@ def test_resnet_mini_has_skip_connections_and_batchnorm() -> None:
     assert types.count("Add") == 2
     assert "BatchNorm2D" in types
     assert isinstance(compile_graph(graph), torch.fx.GraphModule)
+
+
+def test_mobile_templates_use_the_blocks_they_are_named_after() -> None:
+    """MobileNetV2: depthwise 3x3 between 1x1 convolutions, residual where shapes allow;
+    SE-ResNet: every residual branch is scaled by a Cx1x1 sigmoid gate."""
+    mobile = load_graph(EXAMPLES[0].with_name("mobilenet_v2_mini.yaml"))
+    depthwise = [n for n in mobile.nodes.values() if n.type == "Conv2D" and n.params["depthwise"]]
+    assert len(depthwise) >= 4
+    assert any(n.type == "Add" for n in mobile.nodes.values())
+    se = load_graph(EXAMPLES[0].with_name("se_resnet_mini.yaml"))
+    report = infer(se)
+    for node in (n for n in se.nodes.values() if n.type == "Multiply"):
+        block, gate = (report.results[i].shape for i in node.inputs)
+        assert gate is not None
+        assert block is not None
+        assert gate == (block[0], 1, 1)
+    assert sum(n.type == "Multiply" for n in se.nodes.values()) == 3
