@@ -20,8 +20,9 @@ def register(subparsers: Any) -> None:
         "import-torch",
         help="turn a PyTorch nn.Module into a graph YAML file",
         description="Trace a PyTorch model with torch.fx and write the equivalent Convas "
-        "graph. The model may be an nn.Sequential or a module with + (Add) and "
-        "torch.cat(..., dim=1) (Concat) skips, made of layers Convas has. The graph is "
+        "graph. The model may be an nn.Sequential or a module with + (Add), * (Multiply) "
+        "and torch.cat(..., dim=1) (Concat) joins, channel slices and shuffles, made of "
+        "layers Convas has (as modules or functional calls). The graph is "
         "checked numerically against the model before anything is written; with "
         "--weights-out the model's weights are saved for the graph too.",
     )
