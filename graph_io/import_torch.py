@@ -383,8 +383,14 @@ class _Importer:
     def name_nodes(self) -> None:
         """Ids from the torch module names where they name the node, else type_n."""
         taken = {INPUT_ID}
+        scopes: dict[str, int] = {}  # how many nodes each module's forward() made
         for match in self.matches:
-            wanted = self.module_name(match)
+            for scope in {_scope_path(step) for step in match.steps}:
+                for k in range(1, len(scope.split(".")) + 1):
+                    prefix = ".".join(scope.split(".")[:k])
+                    scopes[prefix] = scopes.get(prefix, 0) + 1
+        for match in self.matches:
+            wanted = self.module_name(match, scopes)
             if wanted is None:
                 continue
             node_id, k = wanted, 2
@@ -397,11 +403,23 @@ class _Importer:
                 match.node_id = unique_id(taken, match.spec.type)
                 taken.add(match.node_id)
 
-    def module_name(self, match: _Match) -> str | None:
-        """'conv1' for module conv1, 'stem' for stem.pad + stem.conv; None for '0'."""
+    def module_name(self, match: _Match, scopes: dict[str, int]) -> str | None:
+        """'conv1' for module conv1, 'stem' for stem.pad + stem.conv; None for '0'.
+
+        A node made of function calls is named after the module whose forward()
+        made them when that module holds no layers and made no other node — a
+        ``ShuffleBlock``, or Convas's own exported ``Multiply`` module.
+        """
         paths = [str(n.target) for n in match.steps if n.op == "call_module"]
         if not paths:
-            return None
+            owners = {_scope_path(step) for step in match.steps}
+            owner = owners.pop() if len(owners) == 1 else ""
+            if not owner or scopes.get(owner) != 1 or owner.split(".")[-1].isdigit():
+                return None
+            if any(True for _ in self.module.get_submodule(owner).children()):
+                return None
+            candidate = owner.replace(".", "_")
+            return candidate if id_problem(candidate) is None else None
         split = [p.split(".") for p in paths]
         common: list[str] = []
         for parts in zip(*split, strict=False):
@@ -582,6 +600,12 @@ def _module(op: Op) -> nn.Module:
 
 def _shapes(tensors: Sequence[torch.Tensor]) -> str:
     return "[" + ", ".join(fmt_shape(tuple(t.shape)) for t in tensors) + "]"
+
+
+def _scope_path(node: fx.Node) -> str:
+    """The path of the innermost module whose forward() made ``node`` ('' at the top)."""
+    stack = node.meta.get("nn_module_stack") or {}
+    return str(list(stack.values())[-1][0]) if stack else ""
 
 
 def _scope(node: fx.Node) -> str | None:

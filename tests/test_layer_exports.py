@@ -148,9 +148,6 @@ PARAMS = [
     for layer, cases in CASES.items()
     for case, wiring in cases.items()
 ]
-TRACED_AS_TENSOR_OPS = {"Multiply", "Slice", "ChannelShuffle"}
-"""Layers whose modules trace into ``*``, ``x[:, a:b]`` and reshapes, which the importer
-reads back as these layers once its half of issue 10 lands."""
 ONNX_REFUSES = {"AdaptiveAvgPool2D-uneven", "AdaptiveMaxPool2D-uneven"}
 """torch's ONNX exporter only writes adaptive pools whose output size divides the input."""
 
@@ -198,9 +195,6 @@ def test_onnx_export_computes_the_same(
 @pytest.mark.parametrize("wiring", PARAMS)
 def test_import_gives_back_the_same_graph(wiring: Wiring) -> None:
     graph = build(wiring)
-    pending = {t for t, *_ in wiring} & TRACED_AS_TENSOR_OPS
-    if pending:
-        pytest.skip(f"{sorted(pending)} import once the importer maps their tensor ops (issue 10)")
     model = compile_graph(graph, seed=4).eval()
     result = import_module(model, SHAPE, label="case")
     types = sorted(n.type for n in result.graph.nodes.values())
