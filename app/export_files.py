@@ -7,7 +7,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from graph_io.atomic_files import staged_files
 from graph_io.model import Graph
+from nodes.errors import ConvasError
 
 if TYPE_CHECKING:
     import torch
@@ -21,20 +23,36 @@ def write_export(
     Weights are embedded in ONNX; for code they go beside the ``.py`` under the same
     stem (``model.py`` + ``model.safetensors``), so the pair can be moved together and
     the generated ``load_model()`` finds them from the file's own location.
+
+    Every file is written to a temporary file first and all are moved into place
+    together (``staged_files``): a failed write — a blocked weights path, a full
+    disk — leaves the previous export exactly as it was, never code that expects
+    weights that were not written.
     """
+    output = Path(output)
     if to == "onnx":
         from graph_io.export_onnx import export_onnx
 
-        export_onnx(graph, output, weights=weights)
+        with staged_files(output) as (temp,):
+            export_onnx(graph, temp, weights=weights)
         return [output]
     from graph_io.export_py import export_code
 
     if weights is None:
-        output.write_text(export_code(graph), encoding="utf-8")
+        code = export_code(graph)
+        with staged_files(output) as (temp,):
+            temp.write_text(code, encoding="utf-8")
         return [output]
     from app.training.checkpoint import save_weights
 
     target = output.with_suffix(".safetensors")
-    output.write_text(export_code(graph, weights_path=target.name), encoding="utf-8")
-    save_weights(weights, target, {"format": "convas-weights-1", "graph": graph.name})
+    if target == output:
+        raise ConvasError(
+            f"{output}: the code file needs its own name (e.g. model.py); the weights go "
+            "beside it as model.safetensors"
+        )
+    code = export_code(graph, weights_path=target.name)
+    with staged_files(output, target) as (code_temp, weights_temp):
+        code_temp.write_text(code, encoding="utf-8")
+        save_weights(weights, weights_temp, {"format": "convas-weights-1", "graph": graph.name})
     return [output, target]

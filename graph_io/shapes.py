@@ -9,8 +9,10 @@ once, at its source).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 import nodes as registry
 from graph_io.model import Graph, Node
@@ -18,6 +20,13 @@ from nodes.errors import ShapeError
 from nodes.spec import LayerSpec, Shape
 
 BYTES_PER_VALUE = 4  # float32 activations
+MAX_VALUES = 2**31
+"""Values in one sample's output beyond which a graph is refused (8 GiB as float32).
+
+No device holds one image's feature map this large; without this bound a parameter
+such as ``padding: 100000000`` "validated" with quintillions of parameters."""
+MAX_PARAMS = 2**36
+"""Parameters one layer may have (256 GiB as float32), for the same reason."""
 
 
 class Status(StrEnum):
@@ -168,6 +177,16 @@ def infer_node(node: Node, results: dict[str, NodeResult], nodes: dict[str, Node
         shape = spec.shape(params, in_shapes)
         if 0 in shape:
             raise ShapeError(f"would produce an empty tensor {shape}")
+        values = math.prod(shape)
+        if values > MAX_VALUES:
+            raise too_large(values, shape, params, in_shapes)
+        count = spec.count_params(params, in_shapes, shape)
+        if count > MAX_PARAMS:
+            raise ShapeError(
+                f"would have {count:,} parameters ({count * BYTES_PER_VALUE / 1e9:,.0f} GB as "
+                "float32), more than any device holds — shrink its input (pool or stride "
+                "earlier) or its size"
+            )
     except ShapeError as exc:
         message = f"{node.type} '{nid}': {exc.message}"
         return NodeResult(
@@ -179,10 +198,27 @@ def infer_node(node: Node, results: dict[str, NodeResult], nodes: dict[str, Node
         Status.OK,
         shape,
         tuple(in_shapes),
-        spec.count_params(params, in_shapes, shape),
+        count,
         spec.count_macs(params, in_shapes, shape),
-        math.prod(shape) * BYTES_PER_VALUE,
+        values * BYTES_PER_VALUE,
     )
+
+
+def too_large(
+    values: int, shape: Shape, params: Mapping[str, Any], inputs: list[Shape]
+) -> ShapeError:
+    """The error for an output too large to exist, naming the parameter that grew it."""
+    size = "x".join(str(d) for d in shape)
+    text = f"output {size} would hold {values:.2g} values per sample, more than any device holds"
+    padding = params.get("padding")
+    source = inputs[0] if inputs else None
+    if isinstance(padding, int) and not isinstance(padding, bool) and source and len(source) == 3:
+        return ShapeError(
+            f"{text} — padding {padding} is far larger than its {source[1]}x{source[2]} input; "
+            "use a padding smaller than the kernel, or Padding Same",
+            param="padding",
+        )
+    return ShapeError(f"{text} — reduce the sizes set on this layer or before it")
 
 
 def node_problems(order: list[str], results: dict[str, NodeResult]) -> list[Problem]:

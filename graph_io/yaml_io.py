@@ -9,49 +9,84 @@ diff cleanly in version control.
 from __future__ import annotations
 
 import os
-import tempfile
-from pathlib import Path
+import stat
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
 import nodes as registry
+from graph_io.atomic_files import atomic_write
 from graph_io.document import FORMAT_VERSION, GraphDocument
 from graph_io.errors import FormatError, GraphError
 from graph_io.model import Graph
 from graph_io.yaml_errors import describe_validation_error, field_path, line_of
-from graph_io.yaml_strict import MAX_BYTES, compose_strict
+from graph_io.yaml_strict import MAX_BYTES, compose_strict, gc_paused
 from nodes.errors import ParamError
 from nodes.spec import unknown_param_message
 
 
 def load_graph(path: str | os.PathLike[str]) -> Graph:
     """Read a graph file; raises ``FormatError`` naming the file, line and field."""
-    file = Path(path)
+    return loads_graph(read_limited(path), filename=str(path))
+
+
+def read_limited(path: str | os.PathLike[str], limit: int = MAX_BYTES) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes, or a ``FormatError``.
+
+    A FIFO would block the reader forever and ``/dev/zero`` never ends, so anything
+    that is not a regular file is refused from its ``stat`` before it is opened, and
+    the read itself stops after ``limit`` bytes in case the file grows meanwhile.
+    """
     name = str(path)
     try:
-        size = file.stat().st_size
+        info = os.stat(path)
     except FileNotFoundError:
         raise FormatError("file not found", file=name) from None
     except OSError as exc:
         raise FormatError(f"cannot read the file ({exc.strerror})", file=name) from None
-    if file.is_dir():
+    if stat.S_ISDIR(info.st_mode):
         raise FormatError("is a folder, not a graph file", file=name)
-    if size > MAX_BYTES:
+    if not stat.S_ISREG(info.st_mode):
         raise FormatError(
-            f"file is {size / 1e6:.1f} MB; graph files are limited to {MAX_BYTES // 10**6} MB",
+            f"is a {_file_kind(info.st_mode)}, not a regular file; save the graph to a file",
+            file=name,
+        )
+    if info.st_size > limit:
+        raise FormatError(
+            f"file is {info.st_size / 1e6:.1f} MB; graph files are limited to {limit // 10**6} MB",
             file=name,
         )
     try:
-        data = file.read_bytes()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):  # swapped since stat
+                raise FormatError("is not a regular file", file=name)
+            data = handle.read(limit + 1)
     except OSError as exc:
         raise FormatError(f"cannot read the file ({exc.strerror})", file=name) from None
-    return loads_graph(data, filename=name)
+    if len(data) > limit:
+        raise FormatError(f"file grew past {limit // 10**6} MB while being read", file=name)
+    return data
+
+
+def _file_kind(mode: int) -> str:
+    kinds = {
+        stat.S_ISFIFO: "named pipe (FIFO)",
+        stat.S_ISCHR: "character device",
+        stat.S_ISBLK: "block device",
+        stat.S_ISSOCK: "socket",
+    }
+    return next((kind for test, kind in kinds.items() if test(mode)), "special file")
 
 
 def loads_graph(text: str | bytes, filename: str = "<string>") -> Graph:
     """Parse graph text; the same checks and messages as ``load_graph``."""
+    with gc_paused():  # building 100k nodes allocates millions of objects: see gc_paused
+        return _loads_graph(text, filename)
+
+
+def _loads_graph(text: str | bytes, filename: str) -> Graph:
     root, data = compose_strict(text, filename)
     if not isinstance(data, dict):
         kind = "empty" if data is None else f"a {type(data).__name__}"
@@ -222,16 +257,9 @@ def dumps_graph(graph: Graph) -> str:
 
 
 def save_graph(graph: Graph, path: str | os.PathLike[str]) -> None:
-    """Write atomically: a crash leaves either the old file or the new one, never half."""
-    target = Path(path)
-    text = dumps_graph(graph)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write atomically: a crash leaves either the old file or the new one, never half.
+
+    The file keeps its permissions, a symlink keeps pointing at the (updated) file,
+    and temporary files left by a killed save are removed (see ``atomic_files``).
+    """
+    atomic_write(path, dumps_graph(graph))

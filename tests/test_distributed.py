@@ -55,7 +55,8 @@ def test_launch_command_uses_torch_launcher() -> None:
 
     args = argparse.Namespace(nproc=4, nnodes=2, node_rank=1, master="10.0.0.5:29500")
     command = launch_command(args, ["g.yaml"])
-    assert command[1:3] == ["-m", "torch.distributed.run"]
+    # torch.distributed.run, through a wrapper that reports a failed worker in one line
+    assert command[1:3] == ["-m", "app.training.launch"]
     assert "--nproc-per-node=4" in command
     assert "--nnodes=2" in command
     assert "--node-rank=1" in command

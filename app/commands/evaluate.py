@@ -19,17 +19,18 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from app.training.evaluate import evaluate, format_confusion
-    from graph_io.training_config import TrainingConfig
+    from app.commands.train import config_from_args
+    from app.training.evaluate import EvaluationError, evaluate, format_confusion
     from graph_io.yaml_io import load_graph
 
     try:
         graph = load_graph(args.file)
-        section = dict(graph.training or {})
-        if args.dataset:
-            section["dataset"] = args.dataset
-            section.pop("path", None)
-        result = evaluate(graph, args.weights, TrainingConfig.from_section(section))
+        config = config_from_args(graph, args, ("dataset",))
+        base_dir = Path(args.file).resolve().parent  # as `convas train` resolves paths
+        result = evaluate(graph, args.weights, config, base_dir=base_dir)
+    except EvaluationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except ConvasError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -60,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: cannot export {args.file}: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:
-        print(f"error: cannot write {exc.filename or args.output}: {exc.strerror}", file=sys.stderr)
+        # exc.filename may be a temporary file beside the output: name what the user asked for
+        print(f"error: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     print("wrote " + " and ".join(str(path) for path in written))
     return 0

@@ -8,10 +8,12 @@ that cannot be written.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
+from app.commands import unwritable_reason
 from nodes.errors import ConvasError
 
 
@@ -58,15 +60,30 @@ def run(args: argparse.Namespace) -> int:
     except ConvasError as exc:
         print(f"error: --input: {exc}", file=sys.stderr)
         return 2
+    outputs = [args.output] + ([args.weights_out] if args.weights_out is not None else [])
+    if args.weights_out is not None and _same_file(args.output, args.weights_out):
+        print("error: -o and --weights-out name the same file; give two files", file=sys.stderr)
+        return 2
+    for output in outputs:
+        problem = unwritable_reason(output)
+        if problem is not None:  # before running the user's code and tracing
+            print(f"error: cannot write {output}: {problem}", file=sys.stderr)
+            return 2
     try:
         model, label = load_target(args.target)
     except ConvasError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except SystemExit as exc:
+        print(_exit_message(args.target, exc, "loading it"), file=sys.stderr)
+        return 2
     try:
         result = import_module(model, shape, name=args.name or snake_case(label), label=label)
     except ConvasError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except SystemExit as exc:
+        print(_exit_message(args.target, exc, "running the model"), file=sys.stderr)
         return 1
     written = _write(result.graph, result.weights, args)
     if written is None:
@@ -78,20 +95,34 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write(graph: Any, weights: Any, args: argparse.Namespace) -> list[Path] | None:
-    from app.training.checkpoint import save_weights
-    from graph_io.yaml_io import save_graph
+def _same_file(first: Path, second: Path) -> bool:
+    return Path(os.path.abspath(first)) == Path(os.path.abspath(second))
 
-    written: list[Path] = []
-    target: Path = args.output
+
+def _exit_message(target: str, exc: SystemExit, during: str) -> str:
+    """A model file that calls sys.exit() must not make the import look successful."""
+    return (
+        f"error: {target} called sys.exit({exc.code!r}) while {during}, so nothing was "
+        'imported or written; move script code under `if __name__ == "__main__":`'
+    )
+
+
+def _write(graph: Any, weights: Any, args: argparse.Namespace) -> list[Path] | None:
+    """The graph and its weights move into place together, or neither does."""
+    from app.training.checkpoint import save_weights
+    from graph_io.atomic_files import staged_files
+    from graph_io.yaml_io import dumps_graph
+
+    targets: list[Path] = [args.output]
+    if args.weights_out is not None:
+        targets.append(args.weights_out)
     try:
-        save_graph(graph, target)
-        written.append(target)
-        if args.weights_out is not None:
-            target = args.weights_out
-            save_weights(weights, target, {"source": args.target})
-            written.append(target)
+        with staged_files(*targets) as temps:
+            temps[0].write_text(dumps_graph(graph), encoding="utf-8")
+            if args.weights_out is not None:
+                save_weights(weights, temps[1], {"source": args.target})
     except OSError as exc:
-        print(f"error: cannot write {target}: {exc.strerror or exc}", file=sys.stderr)
+        where = " and ".join(str(t) for t in targets)
+        print(f"error: cannot write {where}: {exc.strerror or exc}", file=sys.stderr)
         return None
-    return written
+    return targets

@@ -18,6 +18,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from app.commands import unwritable_reason
     from graph_io.atomic import write_atomic
     from resources import UnknownResourceError, template, templates
 
@@ -39,6 +40,10 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not args.force:
         print(f"error: {out} exists; use --force to overwrite it", file=sys.stderr)
+        return 2
+    problem = unwritable_reason(out)
+    if problem is not None:
+        print(f"error: cannot write {out}: {problem}", file=sys.stderr)
         return 2
     try:
         write_atomic(out, text)

@@ -7,12 +7,14 @@ handed to torch's own launcher for data-parallel training on torch.distributed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from graph_io.file_names import safe_file_stem
 from nodes.errors import ConvasError
 
 if TYPE_CHECKING:
@@ -33,6 +35,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"])
     parser.add_argument("--seed", type=int)
     parser.add_argument("--out", help="output folder (default runs/NAME-TIME)")
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the weights of an earlier run in --out (refused otherwise)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -74,34 +81,68 @@ def config_from_args(
 
 
 def default_out(graph_name: str) -> str:
-    return str(Path("runs") / f"{graph_name}-{time.strftime('%Y%m%d-%H%M%S')}")
+    """``runs/NAME-TIME``; the name is sanitised: a graph file must not choose paths."""
+    stem = safe_file_stem(graph_name)
+    return str(Path("runs") / f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}")
+
+
+def check_distributed_args(args: argparse.Namespace) -> str | None:
+    """What is wrong with --nproc/--nnodes/--node-rank/--master, before launching."""
+    if args.nproc < 0:
+        return f"--nproc must be 1 or more processes, got {args.nproc}"
+    if args.nnodes < 1:
+        return f"--nnodes must be 1 or more machines, got {args.nnodes}"
+    if not 0 <= args.node_rank < args.nnodes:
+        return f"--node-rank must be between 0 and {args.nnodes - 1} (--nnodes {args.nnodes})"
+    if args.nnodes > 1 and not args.master:
+        return "a run on several machines needs --master ADDR:PORT of node 0"
+    if args.master:
+        host, _, port = args.master.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            return f"--master must be ADDR:PORT, e.g. 10.0.0.1:29500, got {args.master!r}"
+    return None
 
 
 def run(args: argparse.Namespace) -> int:
     from app.training.engine import TrainingError, train
+    from app.training.outputs import OutputError, prepare_out_dir
     from app.training.progress import ProgressPrinter
     from graph_io.yaml_io import load_graph
 
+    problem = check_distributed_args(args)
+    if problem is not None:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     try:
         graph = load_graph(args.file)
         config = config_from_args(graph, args, OVERRIDES)
     except ConvasError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    out = args.out or default_out(graph.name)
+    out = Path(args.out or default_out(graph.name))
+    try:
+        created = prepare_out_dir(out, overwrite=args.overwrite)
+    except OutputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if args.nproc or args.nnodes > 1:
-        return launch_distributed(args, out)
+        code = launch_distributed(args, str(out))
+        if code != 0 and created:
+            remove_if_empty(out)
+        return code
     printer = ProgressPrinter(enabled=not args.quiet)
     try:
         result = train(
             graph,
             config,
             on_event=printer,
-            out_dir=Path(out),
+            out_dir=out,
             base_dir=Path(args.file).resolve().parent,
         )
     except ConvasError as exc:
         printer.close()
+        if created:
+            remove_if_empty(out)
         print(f"error: {exc}", file=sys.stderr)
         return 1 if isinstance(exc, TrainingError) else 2
     printer.close()
@@ -118,7 +159,20 @@ def run(args: argparse.Namespace) -> int:
     )
     for file in result.files:
         print(f"  wrote {file}")
+    if result.out_dir is not None and result.out_dir != out:
+        print(
+            f"error: could not write the run to {out}; it was saved to {result.out_dir} "
+            "instead (see the note above)",
+            file=sys.stderr,
+        )
+        return 1
     return 0
+
+
+def remove_if_empty(folder: Path) -> None:
+    """Take back a run folder this command created when the run wrote nothing."""
+    with contextlib.suppress(OSError):
+        folder.rmdir()
 
 
 def launch_distributed(args: argparse.Namespace, out: str) -> int:

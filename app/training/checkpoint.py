@@ -12,7 +12,7 @@ from pathlib import Path
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 
 from graph_io.compiler import compile_graph
 from graph_io.model import Graph
@@ -26,12 +26,22 @@ class WeightsError(ConvasError):
 def save_weights(
     state: Mapping[str, torch.Tensor], path: Path, metadata: dict[str, str] | None = None
 ) -> None:
+    """Write ``state`` as safetensors; a failed write raises ``OSError`` (disk full...).
+
+    The bytes are written by Python rather than by safetensors' own file writer,
+    which reports a full disk as a ``SafetensorError`` that callers could not tell
+    from a bad tensor.
+    """
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in state.items()}
-    save_file(tensors, str(path), metadata=metadata or {})
+    data = save(tensors, metadata=metadata or {})
+    with open(path, "wb") as handle:
+        handle.write(data)
 
 
 def read_weights(path: str | Path) -> dict[str, torch.Tensor]:
     file = Path(path)
+    if file.exists() and not file.is_file():  # a folder, FIFO or device
+        raise WeightsError(f"{file}: not a regular file; give a .safetensors weights file")
     if not file.is_file():
         raise WeightsError(f"{file}: weights file not found")
     try:

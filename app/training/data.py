@@ -64,6 +64,8 @@ def prepare_data(graph: Graph, config: TrainingConfig, base_dir: Path | None) ->
         path=path,
         size=config.samples,
     )
+    if data.notes:
+        warning = "; ".join([*data.notes, *([warning] if warning else [])])
     train, val = data.split(config.val_fraction, seed=config.seed)
     normalization = Normalization.fit(train.x)
     train.x = normalization.apply(train.x)

@@ -1,12 +1,12 @@
 """Data-parallel training on torch.distributed, launched by torch's own launcher.
 
 ``convas train FILE --nproc N`` re-runs this module under ``torch.distributed.run``
-(torchrun), which starts N processes per node and sets RANK / WORLD_SIZE /
-MASTER_ADDR. Each process runs the ordinary engine loop with ``DistributedHooks``:
-the model is wrapped in DistributedDataParallel, each epoch's shuffled indices are
-split between ranks, metrics are summed across ranks, and only rank 0 prints and
-writes files. At the end the ranks compare checksums of their weights, so a run
-proves that what rank 0 wrote is what every rank holds.
+(torchrun, through ``app.training.launch``), which starts N processes per node and
+sets RANK / WORLD_SIZE / MASTER_ADDR. Each process runs the ordinary engine loop
+with ``DistributedHooks``: the model is wrapped in DistributedDataParallel, each
+epoch's shuffled indices are split between ranks, metrics are summed across ranks,
+and only rank 0 prints and writes files. At the end the ranks compare checksums of
+their weights, so a run proves that what rank 0 wrote is what every rank holds.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def launch_command(args: argparse.Namespace, passthrough: list[str]) -> list[str
     command = [
         sys.executable,
         "-m",
-        "torch.distributed.run",
+        "app.training.launch",  # torch.distributed.run with a one-line failure report
         f"--nproc-per-node={args.nproc}",
         f"--nnodes={args.nnodes}",
         f"--node-rank={args.node_rank}",
@@ -112,8 +112,11 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
         return 0
     except (TrainingError, ConvasError) as exc:
-        if hooks.is_main:
+        if hooks.is_main:  # every rank meets the same problem: say it once
             print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # a bug or a broken environment: name the rank, no traceback
+        print(f"error: rank {hooks.rank}: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     finally:
         if sys.exc_info()[0] is None:

@@ -13,6 +13,7 @@ across ranks, and lets only the main rank write files.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import threading
@@ -38,11 +39,13 @@ from app.training.events import (
     TrainResult,
 )
 from app.training.hooks import TrainHooks
+from app.training.outputs import WEIGHTS_FILE, rescue_dir
+from graph_io.atomic_files import staged_files
 from graph_io.compiler import compile_graph
 from graph_io.model import Graph
 from graph_io.shapes import infer
 from graph_io.training_config import TrainingConfig
-from graph_io.yaml_io import save_graph
+from graph_io.yaml_io import dumps_graph
 from nodes.errors import ConvasError
 
 EVENT_INTERVAL_S = 0.05
@@ -256,7 +259,9 @@ def train(
     rate = seen_total * hooks.world_size / max(wall, 1e-9)
     files: list[Path] = []
     if out_dir is not None and hooks.is_main:
-        files = write_outputs(out_dir, graph, config, hooks.unwrap(model), data, history)
+        out_dir, files = write_or_rescue(
+            out_dir, graph, config, hooks.unwrap(model), data, history, emit
+        )
     plain = hooks.unwrap(model)
     checksum = float(
         sum(p.detach().double().sum() * (i + 1) for i, p in enumerate(plain.parameters()))
@@ -265,6 +270,34 @@ def train(
     result = TrainResult(history, wall, rate, stopped, batches_run, checksum, out_dir, files, state)
     emit(RunEnd(result))
     return result
+
+
+def write_or_rescue(
+    out_dir: Path,
+    graph: Graph,
+    config: TrainingConfig,
+    model: nn.Module,
+    data: PreparedData,
+    history: list[EpochEnd],
+    emit: Callable[[Event], None],
+) -> tuple[Path, list[Path]]:
+    """Write the run to ``out_dir``, or to a rescue folder if that fails.
+
+    The folder was checked before training, but a disk can fill up and a folder can
+    vanish during a long run; the trained weights must not be lost to that.
+    """
+    try:
+        return out_dir, write_outputs(out_dir, graph, config, model, data, history)
+    except OSError as exc:
+        rescue = rescue_dir(graph.name)
+        files = write_outputs(rescue, graph, config, model, data, history)
+        emit(
+            Log(
+                f"cannot write the run to {out_dir} ({exc.strerror or exc}); saved it to "
+                f"{rescue} instead — move it where you want it"
+            )
+        )
+        return rescue, files
 
 
 def write_outputs(
@@ -277,22 +310,31 @@ def write_outputs(
 ) -> list[Path]:
     """Weights, the graph as trained, metrics and the input normalisation."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    weights = out_dir / "model.safetensors"
-    save_weights(model.state_dict(), weights, {"format": "convas-weights-1", "graph": graph.name})
+    weights = out_dir / WEIGHTS_FILE
     trained = graph.copy()
     trained.training = config.model_dump(exclude_defaults=True) or None
-    save_graph(trained, out_dir / "graph.yaml")
     rows = [asdict(e) for e in history]
-    (out_dir / "metrics.json").write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
-    with (out_dir / "metrics.csv").open("w", newline="", encoding="utf-8") as handle:
-        fields = list(rows[0]) if rows else list(EpochEnd.__dataclass_fields__)
-        writer = csv.DictWriter(handle, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(rows)
-    normalization = {**data.normalization.to_dict(), "classes": data.train.classes}
-    (out_dir / "normalization.json").write_text(
-        json.dumps(normalization, indent=2) + "\n", encoding="utf-8"
+    table = io.StringIO(newline="")
+    writer = csv.DictWriter(
+        table, fieldnames=list(rows[0]) if rows else list(EpochEnd.__dataclass_fields__)
     )
+    writer.writeheader()
+    writer.writerows(rows)
+    normalization = {**data.normalization.to_dict(), "classes": data.train.classes}
+    texts = {
+        out_dir / "graph.yaml": dumps_graph(trained),
+        out_dir / "metrics.csv": table.getvalue(),
+        out_dir / "metrics.json": json.dumps(rows, indent=2) + "\n",
+        out_dir / "normalization.json": json.dumps(normalization, indent=2) + "\n",
+    }
+    # All files of a run replace an earlier run's together (with --overwrite), so a
+    # folder never mixes weights of one run with the normalisation of another.
+    with staged_files(weights, *texts) as (weights_temp, *text_temps):
+        save_weights(
+            model.state_dict(), weights_temp, {"format": "convas-weights-1", "graph": graph.name}
+        )
+        for temp, text in zip(text_temps, texts.values(), strict=True):
+            temp.write_bytes(text.encode("utf-8"))
     return [
         weights,
         out_dir / "graph.yaml",

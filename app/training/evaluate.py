@@ -9,11 +9,13 @@ from pathlib import Path
 import torch
 
 from app.training.checkpoint import load_weights
-from app.training.data import input_shape
+from app.training.data import dataset_location, input_shape
 from app.training.datasets import Dataset, Normalization, load_dataset
 from graph_io.compiler import compile_graph
 from graph_io.model import Graph
+from graph_io.shapes import infer
 from graph_io.training_config import TrainingConfig
+from nodes.errors import ConvasError
 
 
 @dataclass(frozen=True)
@@ -67,40 +69,70 @@ def predict(model: torch.nn.Module, dataset: Dataset, batch: int = 512) -> EvalR
     return EvalResult(list(dataset.classes), confusion, predictions)
 
 
+class EvaluationError(ConvasError):
+    """Weights and a dataset that cannot be compared; the message says which to change."""
+
+
 def evaluate(
     graph: Graph,
     weights: Path,
     config: TrainingConfig | None = None,
     dataset: Dataset | None = None,
+    base_dir: Path | None = None,
 ) -> EvalResult:
     """Evaluate saved weights on a dataset (by default the graph's own training data).
 
     The normalisation saved beside the weights is reused so evaluation sees inputs
-    exactly as training did.
+    exactly as training did. Relative dataset paths are resolved from ``base_dir``
+    (the graph file's folder) exactly as training resolves them.
     """
     config = config or TrainingConfig.from_section(graph.training)
     model = compile_graph(graph)
     model.load_state_dict(load_weights(graph, weights))
     if dataset is None:
         channels, height, width = input_shape(graph)
+        spec, path = dataset_location(config, base_dir)
         dataset = load_dataset(
-            config.dataset,
+            spec,
             channels=channels,
             height=height,
             width=width,
             seed=config.seed,
-            path=config.path,
+            path=path,
             size=config.samples,
         )
-    stats = weights.with_name("normalization.json")
-    if stats.is_file():
-        normalization = Normalization.from_dict(json.loads(stats.read_text(encoding="utf-8")))
-    else:
-        normalization = Normalization.fit(dataset.x)
+    check_classes(graph, dataset)
+    normalization = _normalization(weights, dataset)
     normalized = Dataset(
         normalization.apply(dataset.x), dataset.y, dataset.classes, dataset.name, dataset.source
     )
     return predict(model, normalized)
+
+
+def check_classes(graph: Graph, dataset: Dataset) -> None:
+    """The model's outputs and the dataset's classes must be the same classes."""
+    shape = infer(graph).output_shape
+    outputs = shape[0] if shape is not None and len(shape) == 1 else None
+    if outputs is not None and outputs != dataset.num_classes:
+        raise EvaluationError(
+            f"the model has {outputs} outputs but dataset '{dataset.name}' has "
+            f"{dataset.num_classes} classes ({', '.join(dataset.classes[:12])}) — evaluate on "
+            f"the dataset the weights were trained on, or one with the same {outputs} classes"
+        )
+
+
+def _normalization(weights: Path, dataset: Dataset) -> Normalization:
+    stats = weights.with_name("normalization.json")
+    if not stats.is_file():
+        return Normalization.fit(dataset.x)
+    try:
+        values = json.loads(stats.read_text(encoding="utf-8"))
+        return Normalization.from_dict(values)
+    except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise EvaluationError(
+            f"{stats}: cannot read the normalisation saved with the weights ({exc}); "
+            "restore it from the run folder or delete it to refit on this dataset"
+        ) from None
 
 
 def format_confusion(result: EvalResult) -> str:

@@ -97,6 +97,24 @@ def _labels_and_classes(
     return renumbered.astype(np.int64).reshape(-1), [str(int(v)) for v in present]
 
 
+def renumbering_note(classes: Sequence[str], where: str) -> str | None:
+    """Say so when labels were renumbered: {0, 15, 200} train as classes 0, 1, 2.
+
+    Renumbering is right (a model needs one output per class, not 201), but a user
+    who compares predictions with the file's own label values must know about it.
+    """
+    if not all(c.isdigit() for c in classes):
+        return None
+    values = [int(c) for c in classes]
+    if values == list(range(len(values))):
+        return None
+    shown = ", ".join(classes[:6]) + (", ..." if len(classes) > 6 else "")
+    return (
+        f"{where}: labels {{{shown}}} are not 0..{len(values) - 1}; they were renumbered "
+        f"0..{len(values) - 1} in sorted order (class names keep the original values)"
+    )
+
+
 def _make_dataset(
     images: np.ndarray,
     labels: np.ndarray,
@@ -118,7 +136,10 @@ def _make_dataset(
     )
     if name is None:
         name = path.name.removesuffix(".gz").removesuffix(".npz") or str(path)
-    return Dataset(x, torch.from_numpy(labels), classes, name, str(path))
+    note = renumbering_note(classes, where)
+    return Dataset(
+        x, torch.from_numpy(labels), classes, name, str(path), notes=(note,) if note else ()
+    )
 
 
 # --------------------------------------------------------------------------- npz
@@ -145,6 +166,7 @@ def _npz_array(data: np.lib.npyio.NpzFile, key: str, path: Path) -> np.ndarray:
 
 
 def _open_npz(path: Path) -> np.lib.npyio.NpzFile:
+    _check_zip(path)
     try:
         data = np.load(path, allow_pickle=False)
     except _NPZ_ERRORS as exc:
@@ -157,6 +179,27 @@ def _open_npz(path: Path) -> np.lib.npyio.NpzFile:
     if not isinstance(data, np.lib.npyio.NpzFile):
         raise DatasetError(f"'{path}' is a single .npy array, not a .npz archive; {_SAVE_HINT}")
     return data
+
+
+def _check_zip(path: Path) -> None:
+    """An .npz is a zip archive: say so plainly when the file is something else.
+
+    ``np.load`` treats any file that is neither zip nor .npy as a pickle and then
+    reports "pickled Python objects", even for a 5-byte text file.
+    """
+    try:
+        info = path.stat()
+        with path.open("rb") as stream:
+            head = stream.read(4)
+    except OSError as exc:
+        raise DatasetError(f"cannot read '{path}': {exc.strerror or exc}") from exc
+    if head == b"PK\x03\x04" or (head == b"PK\x05\x06" and info.st_size >= 22):
+        return
+    if head[:1] == b"\x93" or head.startswith(b"\x80"):
+        return  # a .npy array or a real pickle: np.load explains those precisely
+    raise DatasetError(
+        f"'{path}' is not a .npz archive ({info.st_size} bytes, not a zip file); {_SAVE_HINT}"
+    )
 
 
 def _npz_class_names(data: np.lib.npyio.NpzFile, path: Path) -> list[str] | None:

@@ -149,6 +149,8 @@ class Dataset:
     classes: list[str]
     name: str
     source: str
+    notes: tuple[str, ...] = ()
+    """What a user should know about how the data was read (e.g. renumbered labels)."""
 
     def __post_init__(self) -> None:
         where = f"dataset '{self.name}' ({self.source})"

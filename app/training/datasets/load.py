@@ -90,6 +90,11 @@ def resolve(spec: str, path: str | None = None) -> tuple[SourceKind, Path | None
         except OSError as exc:
             raise DatasetError(f"cannot list folder '{location}': {exc.strerror or exc}") from exc
         return (SourceKind.IDX if has_idx else SourceKind.FOLDER), location
+    if not location.is_file():  # a FIFO or device would block or never end
+        raise DatasetError(
+            f"dataset '{location}' is not a regular file or folder; point the dataset at "
+            "an image folder, an .npz file or MNIST IDX files"
+        )
     if location.suffix.lower() == ".npz":
         return SourceKind.NPZ, location
     if _looks_like_idx_file(location):

@@ -1,0 +1,437 @@
+"""Issue 11: what a hostile or careless user did to `convas`, each case re-enacted.
+
+Every test runs the real command (in a child process where a hang or a traceback is
+the failure, in-process where it trains) on real files, and checks the exit code,
+the message and that files which should not change did not.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from cli_helpers import EXAMPLES, ROOT, assert_clean_failure, convas, unwritable
+
+from app.cli import main
+from graph_io.atomic_files import leftover_temp_files
+
+LENET = EXAMPLES / "lenet5.yaml"
+DIGITS = EXAMPLES / "digits_cnn.yaml"
+
+
+def chain(count: int) -> str:
+    lines = ["convas: 1", "name: chain", "nodes:"]
+    lines.append("  - {id: n0, type: Input, params: {channels: 1, height: 8, width: 8}}")
+    lines += [f"  - {{id: n{i}, type: Dropout, inputs: [n{i - 1}]}}" for i in range(1, count)]
+    return "\n".join(lines) + "\n"
+
+
+# ---- 1. summary on large graphs --------------------------------------------------------
+
+
+def test_summary_of_a_5000_node_graph_lists_every_node(tmp_path: Path) -> None:
+    path = tmp_path / "chain.yaml"
+    path.write_text(chain(5000))
+    done = convas("summary", path, "--json", timeout=120)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert [n["id"] for n in data["nodes"]] == [f"n{i}" for i in range(5000)]
+
+
+def test_a_file_with_too_many_nodes_is_refused_before_parsing(tmp_path: Path) -> None:
+    path = tmp_path / "huge.yaml"
+    path.write_text(chain(100_002))
+    done = convas("validate", path)
+    assert_clean_failure(done, 2)
+    assert "holds about 100,002 nodes; graph files are limited to 100,000 nodes" in done.stderr
+
+
+# ---- 2. train: check --out first, never lose a run -------------------------------------
+
+
+def small_run_args(tmp_path: Path) -> list[str]:
+    return [str(DIGITS), "--epochs", "1", "--quiet"]
+
+
+def test_train_refuses_an_out_that_is_a_file_before_training(tmp_path: Path) -> None:
+    out = tmp_path / "taken"
+    out.write_text("keep me")
+    done = convas("train", *small_run_args(tmp_path), "--out", out)
+    assert_clean_failure(done, 2)
+    assert f"--out {out} is a file, not a folder" in done.stderr
+    assert "epoch" not in done.stderr  # refused before training
+    assert out.read_text() == "keep me"
+
+
+def test_train_refuses_an_unwritable_out_before_training(tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    with unwritable(locked):
+        done = convas("train", *small_run_args(tmp_path), "--out", locked / "run")
+    assert_clean_failure(done, 2)
+    assert "choose another --out" in done.stderr
+    assert not (locked / "run").exists()
+
+
+def test_a_second_run_into_the_same_out_keeps_the_first_weights(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "run"
+    assert main(["train", *small_run_args(tmp_path), "--out", str(out)]) == 0
+    first = (out / "model.safetensors").read_bytes()
+    capsys.readouterr()
+    assert main(["train", *small_run_args(tmp_path), "--out", str(out), "--seed", "3"]) == 2
+    err = capsys.readouterr().err
+    assert "already holds the weights of an earlier run" in err
+    assert "add --overwrite" in err
+    assert (out / "model.safetensors").read_bytes() == first
+    args = ["train", *small_run_args(tmp_path), "--out", str(out), "--seed", "3", "--overwrite"]
+    assert main(args) == 0
+    assert (out / "model.safetensors").read_bytes() != first
+    assert leftover_temp_files(out / "model.safetensors") == []
+
+
+def test_a_finished_run_that_cannot_be_written_is_rescued(tmp_path: Path) -> None:
+    from app.training.engine import train
+    from app.training.events import Event, Log
+    from graph_io.training_config import TrainingConfig
+    from graph_io.yaml_io import load_graph
+
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    notes: list[str] = []
+
+    def on_event(event: Event) -> None:
+        if isinstance(event, Log):
+            notes.append(event.message)
+
+    graph = load_graph(DIGITS)
+    config = TrainingConfig.from_section({"epochs": 1})
+    result = train(graph, config, out_dir=blocker / "run", on_event=on_event)
+    assert result.out_dir is not None
+    assert result.out_dir != blocker / "run"
+    assert (result.out_dir / "model.safetensors").is_file()
+    assert any(f"saved it to {result.out_dir} instead" in n for n in notes)
+
+
+# ---- 3. export: all files or none ------------------------------------------------------
+
+
+def test_export_with_blocked_weights_path_keeps_the_old_code(tmp_path: Path) -> None:
+    from app.training.checkpoint import save_weights
+    from graph_io.compiler import compile_graph
+    from graph_io.yaml_io import load_graph
+
+    weights = tmp_path / "w.safetensors"
+    save_weights(compile_graph(load_graph(LENET)).state_dict(), weights)
+    code = tmp_path / "model.py"
+    code.write_text("# the previous export\n")
+    (tmp_path / "model.safetensors").mkdir()  # the weights cannot be written there
+    done = convas("export", LENET, "--to", "py", "-o", code, "--weights", weights)
+    assert_clean_failure(done, 2)
+    assert f"cannot write {code}" in done.stderr
+    assert code.read_text() == "# the previous export\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "model.py",
+        "model.safetensors",
+        "w.safetensors",
+    ]
+
+
+def test_export_on_a_full_disk_keeps_the_old_file(tmp_path: Path) -> None:
+    from app.training.checkpoint import save_weights
+    from graph_io.compiler import compile_graph
+    from graph_io.yaml_io import load_graph
+
+    weights = tmp_path / "w.safetensors"
+    save_weights(compile_graph(load_graph(LENET)).state_dict(), weights)
+    code = tmp_path / "model.py"
+    code.write_text("# the previous export\n")
+    limit = 64 * 1024  # like `ulimit -f 64`: the weights (240 kB) do not fit
+
+    def small_disk() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "app.cli",
+            "export",
+            str(LENET),
+            "--to",
+            "py",
+            "-o",
+            str(code),
+            "--weights",
+            str(weights),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        preexec_fn=small_disk,
+    )
+    assert_clean_failure(done, 2)
+    assert code.read_text() == "# the previous export\n"
+    assert not (tmp_path / "model.safetensors").exists()
+    assert leftover_temp_files(code) == []
+
+
+# ---- 4. a graph's name never chooses a path --------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["../../escaped", "/tmp/absolute"])
+def test_train_keeps_runs_inside_runs_whatever_the_graph_is_named(
+    tmp_path: Path, name: str
+) -> None:
+    work = tmp_path / "a" / "b" / "work"
+    work.mkdir(parents=True)
+    graph = work / "net.yaml"
+    graph.write_text(DIGITS.read_text().replace("name: digits_cnn", f"name: {name!r}"))
+    before = set(tmp_path.rglob("*"))
+    done = convas("train", graph, "--epochs", "1", "--quiet", cwd=work)
+    assert done.returncode == 0, done.stderr
+    created = set(tmp_path.rglob("*")) - before
+    assert created
+    assert all(work / "runs" in [p, *p.parents] for p in created)
+    (run,) = (work / "runs").iterdir()
+    assert run.name.startswith(("escaped-", "tmp_absolute-"))
+
+
+# ---- 5. saves keep the file's mode and follow symlinks ---------------------------------
+
+
+def test_overwriting_keeps_permissions_and_follows_symlinks(tmp_path: Path) -> None:
+    real = tmp_path / "real.yaml"
+    real.write_text("old\n")
+    real.chmod(0o644)
+    link = tmp_path / "link.yaml"
+    link.symlink_to(real)
+    done = convas("new", "--template", "lenet5", "--force", link)
+    assert done.returncode == 0, done.stderr
+    assert link.is_symlink()
+    assert link.resolve() == real
+    assert real.read_text() == LENET.read_text()
+    assert stat.S_IMODE(real.stat().st_mode) == 0o644
+
+
+def test_a_new_file_gets_the_umask_mode_not_0600(tmp_path: Path) -> None:
+    out = tmp_path / "net.yaml"
+    done = convas("new", out)
+    assert done.returncode == 0, done.stderr
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o666 & ~mask
+
+
+def test_leftovers_of_a_killed_save_are_removed_by_the_next_save(tmp_path: Path) -> None:
+    out = tmp_path / "net.yaml"
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        text=True,
+        capture_output=True,
+        check=True,
+    )
+    pid = int(dead.stdout)  # that process has ended
+    leftover = tmp_path / f".net.yaml.{pid}-0badc0de.convas-tmp"
+    leftover.write_text("half a graph")
+    assert leftover_temp_files(out) == [leftover]
+    done = convas("new", "--force", out)
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["net.yaml"]
+
+
+def test_a_save_killed_with_sigkill_leaves_the_old_file_and_a_findable_temp(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "net.yaml"
+    out.write_text(LENET.read_text())
+    script = (
+        "import os, signal, sys\n"
+        "from graph_io import atomic_files\n"
+        "from graph_io.yaml_io import load_graph, save_graph\n"
+        "real = atomic_files._move_all\n"
+        "def die(*args):\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+        "atomic_files._move_all = die\n"
+        f"save_graph(load_graph({str(DIGITS)!r}), {str(out)!r})\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, check=False, timeout=60)
+    assert done.returncode == -9
+    assert out.read_text() == LENET.read_text()
+    (leftover,) = leftover_temp_files(out)
+    assert leftover.name.startswith(".net.yaml.")
+    assert leftover.name.endswith(".convas-tmp")
+    assert convas("new", "--force", out).returncode == 0
+    assert leftover_temp_files(out) == []
+    assert not leftover.exists()
+
+
+# ---- 6. runners-up ---------------------------------------------------------------------
+
+
+def test_a_huge_padding_is_an_error_naming_node_param_and_fix(tmp_path: Path) -> None:
+    path = tmp_path / "pad.yaml"
+    path.write_text(
+        LENET.read_text().replace("stride: 1, padding: None", "stride: 1, padding: 100000000", 1)
+    )
+    done = convas("validate", path)
+    assert done.returncode == 1
+    assert "Conv2D 'c1':" in done.stdout
+    assert "padding 100000000 is far larger than its 32x32 input" in done.stdout
+    assert "[parameter: padding]" in done.stdout
+
+
+def test_validate_refuses_a_fifo_without_hanging(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    done = convas("validate", fifo, timeout=60)
+    assert_clean_failure(done, 2)
+    assert "named pipe (FIFO), not a regular file" in done.stderr
+
+
+def test_validate_refuses_dev_zero_without_reading_it(tmp_path: Path) -> None:
+    done = convas("validate", "/dev/zero", timeout=60)
+    assert_clean_failure(done, 2)
+    assert "character device, not a regular file" in done.stderr
+
+
+def test_new_into_a_missing_folder_says_so(tmp_path: Path) -> None:
+    done = convas("new", tmp_path / "missing" / "net.yaml")
+    assert_clean_failure(done, 2)
+    assert "does not exist — create it first" in done.stderr
+
+
+def test_new_into_a_read_only_folder_says_so(tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    with unwritable(locked):
+        done = convas("new", locked / "net.yaml")
+    assert_clean_failure(done, 2)
+    assert f"cannot write {locked / 'net.yaml'}" in done.stderr
+    assert list(locked.iterdir()) == []
+
+
+MODEL = """
+import torch.nn as nn
+Net = nn.Sequential(nn.Flatten(), nn.Linear(4, 2))
+"""
+
+
+def test_import_with_unwritable_weights_writes_nothing(tmp_path: Path) -> None:
+    (tmp_path / "models.py").write_text(MODEL)
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    with unwritable(locked):
+        done = convas(
+            "import-torch", "models.py:Net", "--input", "1x2x2", "-o", "net.yaml",
+            "--weights-out", locked / "w.safetensors", cwd=tmp_path,
+        )  # fmt: skip
+    assert_clean_failure(done, 2)
+    assert not (tmp_path / "net.yaml").exists()
+
+
+def test_import_target_calling_sys_exit_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "models.py").write_text(MODEL + "import sys\nsys.exit(0)\n")
+    done = convas(
+        "import-torch", "models.py:Net", "--input", "1x2x2", "-o", "net.yaml", cwd=tmp_path
+    )
+    assert_clean_failure(done, 2)
+    assert "called sys.exit(0)" in done.stderr
+    assert not (tmp_path / "net.yaml").exists()
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--nproc", "-1"], "--nproc must be 1 or more processes, got -1"),
+        (["--nnodes", "0"], "--nnodes must be 1 or more machines, got 0"),
+        (["--nnodes", "2"], "needs --master ADDR:PORT"),
+        (["--nproc", "1", "--master", "nohost"], "--master must be ADDR:PORT"),
+    ],
+)
+def test_bad_distributed_flags_are_usage_errors(flags: list[str], message: str) -> None:
+    done = convas("train", DIGITS, *flags)
+    assert_clean_failure(done, 2)
+    assert message in done.stderr
+
+
+@pytest.mark.slow
+def test_a_failing_distributed_run_shows_the_real_error(tmp_path: Path) -> None:
+    done = convas(
+        "train", DIGITS, "--nproc", "2", "--dataset", str(tmp_path / "nothere"),
+        "--out", tmp_path / "run", "--epochs", "1", timeout=180,
+    )  # fmt: skip
+    assert_clean_failure(done, 1)
+    assert "unknown dataset" in done.stderr
+    assert "ChildFailedError" not in done.stderr
+    assert "rank 0 exited with code 1" in done.stderr
+    assert not (tmp_path / "run").exists()
+
+
+def write_npz(path: Path, labels: list[int], per_class: int = 30) -> None:
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.array(labels), per_class)
+    x = (rng.random((len(y), 8, 8)) * 255).astype(np.uint8)
+    np.savez(path, x=x, y=y)
+
+
+@pytest.fixture(scope="module")
+def three_class_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
+    """A graph beside its .npz data (labels 0, 15, 200), trained from another folder."""
+    folder = tmp_path_factory.mktemp("project")
+    write_npz(folder / "data.npz", [0, 15, 200])
+    text = DIGITS.read_text().replace("units: 10", "units: 3")
+    text = text.split("training:")[0] + "training:\n  dataset: data.npz\n  epochs: 1\n"
+    (folder / "net.yaml").write_text(text)
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    done = convas("train", folder / "net.yaml", "--out", folder / "run", cwd=elsewhere)
+    assert done.returncode == 0, done.stderr
+    return folder, elsewhere, done.stderr
+
+
+def test_renumbered_labels_are_announced(three_class_run: tuple[Path, Path, str]) -> None:
+    _, _, stderr = three_class_run
+    assert "labels {0, 15, 200} are not 0..2; they were renumbered 0..2" in stderr
+
+
+def test_evaluate_resolves_the_dataset_like_train(three_class_run: tuple[Path, Path, str]) -> None:
+    folder, elsewhere, _ = three_class_run
+    done = convas(
+        "evaluate", folder / "net.yaml", "--weights", folder / "run" / "model.safetensors",
+        cwd=elsewhere,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "on 90 samples" in done.stdout
+
+
+def test_evaluate_on_fewer_classes_than_the_model_is_a_clear_error(
+    three_class_run: tuple[Path, Path, str], tmp_path: Path
+) -> None:
+    folder, _, _ = three_class_run
+    write_npz(tmp_path / "two.npz", [0, 1])
+    done = convas(
+        "evaluate", folder / "net.yaml", "--weights", folder / "run" / "model.safetensors",
+        "--dataset", tmp_path / "two.npz",
+    )  # fmt: skip
+    assert_clean_failure(done, 1)
+    assert "the model has 3 outputs but dataset 'two' has 2 classes" in done.stderr
+
+
+def test_a_text_file_named_npz_is_not_called_pickled(tmp_path: Path) -> None:
+    fake = tmp_path / "data.npz"
+    fake.write_text("hello")
+    done = convas("train", DIGITS, "--dataset", fake, "--out", tmp_path / "run", "--quiet")
+    assert_clean_failure(done, 2)
+    assert "is not a .npz archive (5 bytes, not a zip file)" in done.stderr
+    assert "pickled" not in done.stderr
+    assert not (tmp_path / "run").exists()
