@@ -21,6 +21,8 @@ COMMAND_MODULES = (
     "app.commands.export",
     "app.commands.import_torch",
     "app.commands.render",
+    "app.commands.diff",
+    "app.commands.runs",
 )
 
 

@@ -45,7 +45,7 @@ def test_two_process_run_ends_with_identical_weights(tmp_path: Path) -> None:
     graph = load_graph(example)
     assert load_weights(graph, out / "model.safetensors").keys() == weights.keys()
     assert all(torch.isfinite(t).all() for t in weights.values())
-    assert (out / "metrics.json").is_file()
+    assert (out / "metrics.jsonl").is_file()
 
 
 def test_launch_command_uses_torch_launcher() -> None:

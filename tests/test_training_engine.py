@@ -55,12 +55,18 @@ def test_training_learns_digits_and_writes_outputs(tmp_path: Path) -> None:
     assert result.best_val_accuracy > 0.85  # chance is 0.10
     assert {p.name for p in result.files} == {
         "model.safetensors",
+        "best.safetensors",
+        "checkpoint.safetensors",
         "graph.yaml",
+        "config.json",
         "metrics.csv",
-        "metrics.json",
+        "metrics.jsonl",
         "normalization.json",
+        "summary.txt",
+        "environment.json",
+        "run.json",
     }
-    rows = json.loads((tmp_path / "metrics.json").read_text())
+    rows = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
     assert [r["epoch"] for r in rows] == [1, 2, 3, 4]
     assert load_graph(tmp_path / "graph.yaml").training == {"epochs": 4, "lr": 0.01, "seed": 3}
     batches = [e for e in events if isinstance(e, BatchEnd)]

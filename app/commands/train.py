@@ -10,14 +10,14 @@ import argparse
 import contextlib
 import subprocess
 import sys
-import time
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from graph_io.file_names import safe_file_stem
 from nodes.errors import ConvasError
 
 if TYPE_CHECKING:
+    from app.training.events import TrainResult
     from graph_io.model import Graph
     from graph_io.training_config import TrainingConfig
 
@@ -26,7 +26,7 @@ OVERRIDES = ("dataset", "epochs", "batch_size", "lr", "optimizer", "device", "se
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options shared by `convas train` and each distributed worker."""
-    parser.add_argument("file", help="graph YAML file")
+    parser.add_argument("file", nargs="?", help="graph YAML file (not with --resume)")
     parser.add_argument("--dataset", help="digits, shapes, or a path (folder, .npz, IDX)")
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--batch-size", type=int, dest="batch_size", help="batch size per process")
@@ -41,6 +41,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="replace the weights of an earlier run in --out (refused otherwise)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--resume",
+        metavar="RUN",
+        help="continue RUN (a run folder or its name in runs/) from its last finished epoch; "
+        "only --epochs may change",
+    )
 
 
 def register(subparsers: Any) -> None:
@@ -81,9 +87,10 @@ def config_from_args(
 
 
 def default_out(graph_name: str) -> str:
-    """``runs/NAME-TIME``; the name is sanitised: a graph file must not choose paths."""
-    stem = safe_file_stem(graph_name)
-    return str(Path("runs") / f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}")
+    """``runs/NAME-TIME`` (see ``run_folder.new_run_path``: the name is sanitised)."""
+    from app.training.run_folder import new_run_path
+
+    return str(new_run_path(graph_name))
 
 
 def check_distributed_args(args: argparse.Namespace) -> str | None:
@@ -105,6 +112,7 @@ def check_distributed_args(args: argparse.Namespace) -> str | None:
 
 def run(args: argparse.Namespace) -> int:
     from app.training.engine import TrainingError, train
+    from app.training.interrupt import stop_on_signals
     from app.training.outputs import OutputError, prepare_out_dir
     from app.training.progress import ProgressPrinter
     from graph_io.yaml_io import load_graph
@@ -112,6 +120,11 @@ def run(args: argparse.Namespace) -> int:
     problem = check_distributed_args(args)
     if problem is not None:
         print(f"error: {problem}", file=sys.stderr)
+        return 2
+    if args.resume:
+        return resume(args)
+    if not args.file:
+        print("error: give a graph YAML file to train, or --resume RUN", file=sys.stderr)
         return 2
     try:
         graph = load_graph(args.file)
@@ -131,14 +144,17 @@ def run(args: argparse.Namespace) -> int:
             remove_if_empty(out)
         return code
     printer = ProgressPrinter(enabled=not args.quiet)
+    stop = threading.Event()
     try:
-        result = train(
-            graph,
-            config,
-            on_event=printer,
-            out_dir=out,
-            base_dir=Path(args.file).resolve().parent,
-        )
+        with stop_on_signals(stop):
+            result = train(
+                graph,
+                config,
+                on_event=printer,
+                stop=stop,
+                out_dir=out,
+                base_dir=Path(args.file).resolve().parent,
+            )
     except ConvasError as exc:
         printer.close()
         if created:
@@ -146,6 +162,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1 if isinstance(exc, TrainingError) else 2
     printer.close()
+    return print_result(result, out)
+
+
+def print_result(result: TrainResult, out: Path) -> int:
+    """One line on how the run went and the files it wrote; 1 if it had to be rescued."""
     best, final = result.best_val_accuracy, result.final_val_accuracy
     accuracy = (
         f"val accuracy {final:.1%} (best {best:.1%})"
@@ -167,6 +188,75 @@ def run(args: argparse.Namespace) -> int:
         )
         return 1
     return 0
+
+
+def resume(args: argparse.Namespace) -> int:
+    """``convas train --resume RUN``: continue a kept run from its last finished epoch."""
+    from app.training.engine import TrainingError, train
+    from app.training.interrupt import stop_on_signals
+    from app.training.progress import ProgressPrinter
+    from app.training.run_folder import (
+        CHECKPOINT_FILE,
+        GRAPH_FILE,
+        find_run,
+        load_checkpoint,
+        load_settings,
+        read_run,
+    )
+    from graph_io.training_config import TrainingConfig
+    from graph_io.yaml_io import load_graph
+
+    flags = [f"--{n.replace('_', '-')}" for n in OVERRIDES if getattr(args, n) is not None]
+    flags = [f for f in flags if f != "--epochs"]
+    flags += ["--out"] * bool(args.out) + ["--nproc"] * bool(args.nproc or args.nnodes > 1)
+    if args.file or flags:
+        given = args.file or ", ".join(flags)
+        print(
+            f"error: --resume continues a run with its own graph and settings; only --epochs "
+            f"may change (got {given})",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        path = find_run(args.resume)
+        info = read_run(path)
+        if info.status == "running":
+            raise ConvasError(f"{path} is still running (process {info.raw.get('pid')})")
+        config, base_dir = load_settings(path)
+        if args.epochs is not None:
+            config = TrainingConfig.from_section({**config.model_dump(), "epochs": args.epochs})
+        graph = load_graph(path / GRAPH_FILE)
+        checkpoint = load_checkpoint(path / CHECKPOINT_FILE)
+    except ConvasError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if checkpoint.epoch >= config.epochs:
+        print(
+            f"error: {path.name} already finished epoch {checkpoint.epoch} of {config.epochs}; "
+            f"add --epochs {checkpoint.epoch + 5} (say) to train it further",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"resuming {path} after epoch {checkpoint.epoch} of {config.epochs}")
+    printer = ProgressPrinter(enabled=not args.quiet)
+    stop = threading.Event()
+    try:
+        with stop_on_signals(stop):
+            result = train(
+                graph,
+                config,
+                on_event=printer,
+                stop=stop,
+                out_dir=path,
+                base_dir=base_dir,
+                resume=checkpoint,
+            )
+    except ConvasError as exc:
+        printer.close()
+        print(f"error: {exc}", file=sys.stderr)
+        return 1 if isinstance(exc, TrainingError) else 2
+    printer.close()
+    return print_result(result, path)
 
 
 def remove_if_empty(folder: Path) -> None:

@@ -12,21 +12,16 @@ across ranks, and lets only the main rank write files.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict
 from pathlib import Path
 
 import torch
 from torch import nn
 from torch.nn import functional as F  # noqa: N812
 
-from app.training.checkpoint import save_weights
 from app.training.data import PreparedData, prepare_data
 from app.training.device import resolve_device
 from app.training.events import (
@@ -39,13 +34,11 @@ from app.training.events import (
     TrainResult,
 )
 from app.training.hooks import TrainHooks
-from app.training.outputs import WEIGHTS_FILE, rescue_dir
-from graph_io.atomic_files import staged_files
+from app.training.run_folder import Checkpoint, RunRecorder
 from graph_io.compiler import compile_graph
 from graph_io.model import Graph
 from graph_io.shapes import infer
 from graph_io.training_config import TrainingConfig
-from graph_io.yaml_io import dumps_graph
 from nodes.errors import ConvasError
 
 EVENT_INTERVAL_S = 0.05
@@ -144,11 +137,15 @@ def train(
     hooks: TrainHooks | None = None,
     base_dir: Path | None = None,
     data: PreparedData | None = None,
+    resume: Checkpoint | None = None,
 ) -> TrainResult:
     """Train ``graph`` as configured; raises ``TrainingError`` when it cannot start.
 
     A loss that becomes NaN or infinite ends the run with ``RunFailed`` and a
-    ``TrainingError`` carrying the explanation.
+    ``TrainingError`` carrying the explanation. With ``out_dir`` the run is kept there
+    as it happens (``app.training.run_folder``), including when it stops or fails.
+    ``resume`` continues from a checkpoint of that folder: the epochs after it end
+    with the same weights as a run that was never interrupted.
     """
     config = config or TrainingConfig.from_section(graph.training)
     hooks = hooks or TrainHooks()
@@ -167,21 +164,76 @@ def train(
                 "(equivalent to cross-entropy on the scores)"
             )
         )
-    model = compile_graph(graph, seed=config.seed).to(device)
-    model = hooks.wrap_model(model)
+    model = compile_graph(graph, seed=config.seed)
+    if resume is not None:
+        model.load_state_dict(resume.model)
+    model = hooks.wrap_model(model.to(device))
     optimizer = make_optimizer(model, config)
     loss_fn = loss_function(graph)
+    generator = torch.Generator().manual_seed(config.seed)
+    first_epoch, earlier_s = 1, 0.0
+    if resume is not None:
+        optimizer.load_state_dict(resume.optimizer)
+        torch.set_rng_state(resume.torch_rng)
+        generator.set_state(resume.order_rng)
+        first_epoch, earlier_s = resume.epoch + 1, resume.elapsed_s
+    recorder = RunRecorder(out_dir, emit) if out_dir is not None and hooks.is_main else None
+    if recorder is not None:
+        recorder.start(graph, config, data, device, base_dir=base_dir, resumed=resume)
+    try:
+        return _loop(
+            config,
+            model,
+            optimizer,
+            loss_fn,
+            data,
+            device,
+            generator,
+            hooks,
+            emit,
+            stop,
+            recorder,
+            first_epoch,
+            earlier_s,
+            reporting=on_event is not None,
+        )
+    except BaseException as exc:
+        if recorder is not None:
+            interrupted = isinstance(exc, KeyboardInterrupt)
+            recorder.finish(
+                "stopped" if interrupted else "crashed", None, str(exc) or type(exc).__name__
+            )
+        raise
+
+
+def _loop(
+    config: TrainingConfig,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    data: PreparedData,
+    device: torch.device,
+    generator: torch.Generator,
+    hooks: TrainHooks,
+    emit: Callable[[Event], None],
+    stop: threading.Event,
+    recorder: RunRecorder | None,
+    first_epoch: int,
+    earlier_s: float,
+    *,
+    reporting: bool,
+) -> TrainResult:
+    """The epochs themselves; ``train`` set everything up and records failures."""
     x, y = data.train.x.to(device), data.train.y.to(device)
     vx, vy = data.val.x.to(device), data.val.y.to(device)
-    generator = torch.Generator().manual_seed(config.seed)
     batch_size = config.batch_size
     history: list[EpochEnd] = []
-    started = time.perf_counter()
+    started = time.perf_counter() - earlier_s
     seen_total = 0
     batches_run = 0
     stopped = False
     model.train()
-    for epoch in range(1, config.epochs + 1):
+    for epoch in range(first_epoch, config.epochs + 1):
         order = hooks.shard(torch.randperm(len(y), generator=generator)).to(device)
         batches = max(1, math.ceil(len(order) / batch_size))
         epoch_start = time.perf_counter()
@@ -212,9 +264,9 @@ def train(
             batches_run += 1
             now = time.perf_counter()
             last = index + 1 == batches
-            if on_event is not None and (last or now - last_emit >= EVENT_INTERVAL_S):
+            if reporting and (last or now - last_emit >= EVENT_INTERVAL_S):
                 last_emit = now
-                rate = (seen_total + seen) / max(now - started, 1e-9)
+                rate = (seen_total + seen) / max(now - started - earlier_s, 1e-9)
                 remaining = (config.epochs - epoch) * len(order) + len(order) - seen
                 emit(
                     BatchEnd(
@@ -251,18 +303,25 @@ def train(
             time.perf_counter() - started,
         )
         history.append(record)
+        if recorder is not None:
+            recorder.epoch_end(
+                record,
+                complete=not stopped,
+                model=hooks.unwrap(model),
+                optimizer=optimizer,
+                order=generator,
+            )
         emit(record)
         if stopped:
             emit(Log(f"stopped by request during epoch {epoch}"))
             break
     wall = time.perf_counter() - started
-    rate = seen_total * hooks.world_size / max(wall, 1e-9)
-    files: list[Path] = []
-    if out_dir is not None and hooks.is_main:
-        out_dir, files = write_or_rescue(
-            out_dir, graph, config, hooks.unwrap(model), data, history, emit
-        )
+    rate = seen_total * hooks.world_size / max(wall - earlier_s, 1e-9)
     plain = hooks.unwrap(model)
+    files: list[Path] = []
+    out_dir = None if recorder is None else recorder.path
+    if recorder is not None:
+        files = recorder.finish("stopped" if stopped else "finished", plain)
     checksum = float(
         sum(p.detach().double().sum() * (i + 1) for i, p in enumerate(plain.parameters()))
     )
@@ -270,75 +329,3 @@ def train(
     result = TrainResult(history, wall, rate, stopped, batches_run, checksum, out_dir, files, state)
     emit(RunEnd(result))
     return result
-
-
-def write_or_rescue(
-    out_dir: Path,
-    graph: Graph,
-    config: TrainingConfig,
-    model: nn.Module,
-    data: PreparedData,
-    history: list[EpochEnd],
-    emit: Callable[[Event], None],
-) -> tuple[Path, list[Path]]:
-    """Write the run to ``out_dir``, or to a rescue folder if that fails.
-
-    The folder was checked before training, but a disk can fill up and a folder can
-    vanish during a long run; the trained weights must not be lost to that.
-    """
-    try:
-        return out_dir, write_outputs(out_dir, graph, config, model, data, history)
-    except OSError as exc:
-        rescue = rescue_dir(graph.name)
-        files = write_outputs(rescue, graph, config, model, data, history)
-        emit(
-            Log(
-                f"cannot write the run to {out_dir} ({exc.strerror or exc}); saved it to "
-                f"{rescue} instead — move it where you want it"
-            )
-        )
-        return rescue, files
-
-
-def write_outputs(
-    out_dir: Path,
-    graph: Graph,
-    config: TrainingConfig,
-    model: nn.Module,
-    data: PreparedData,
-    history: list[EpochEnd],
-) -> list[Path]:
-    """Weights, the graph as trained, metrics and the input normalisation."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    weights = out_dir / WEIGHTS_FILE
-    trained = graph.copy()
-    trained.training = config.model_dump(exclude_defaults=True) or None
-    rows = [asdict(e) for e in history]
-    table = io.StringIO(newline="")
-    writer = csv.DictWriter(
-        table, fieldnames=list(rows[0]) if rows else list(EpochEnd.__dataclass_fields__)
-    )
-    writer.writeheader()
-    writer.writerows(rows)
-    normalization = {**data.normalization.to_dict(), "classes": data.train.classes}
-    texts = {
-        out_dir / "graph.yaml": dumps_graph(trained),
-        out_dir / "metrics.csv": table.getvalue(),
-        out_dir / "metrics.json": json.dumps(rows, indent=2) + "\n",
-        out_dir / "normalization.json": json.dumps(normalization, indent=2) + "\n",
-    }
-    # All files of a run replace an earlier run's together (with --overwrite), so a
-    # folder never mixes weights of one run with the normalisation of another.
-    with staged_files(weights, *texts) as (weights_temp, *text_temps):
-        save_weights(
-            model.state_dict(), weights_temp, {"format": "convas-weights-1", "graph": graph.name}
-        )
-        for temp, text in zip(text_temps, texts.values(), strict=True):
-            temp.write_bytes(text.encode("utf-8"))
-    return [
-        weights,
-        out_dir / "graph.yaml",
-        out_dir / "metrics.csv",
-        out_dir / "metrics.json",
-        out_dir / "normalization.json",
-    ]
