@@ -26,7 +26,7 @@ from nodes.geometry import padding_amounts
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
-MERGES = ("Add", "Concat")
+MERGES = ("Add", "Concat", "Multiply", "Slice", "ChannelShuffle")  # inlined by export
 
 
 def at(code: str) -> str:
@@ -86,8 +86,6 @@ def outputs(model: nn.Module, batch: torch.Tensor) -> torch.Tensor:
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda path: path.stem)
 def test_example_round_trips_through_exported_code(example: Path, tmp_path: Path) -> None:
     graph = load_graph(example)
-    if any(node.type == "Multiply" for node in graph.nodes.values()):
-        pytest.skip("exported code writes x * gate, which imports once fx_ops maps it (issue 10)")
     state = trained_like(graph, seed=3)
     save_weights(state, tmp_path / "trained.safetensors")
     source = tmp_path / f"{example.stem}.py"
@@ -582,10 +580,7 @@ def _strategies() -> Any:
 def test_random_graphs_import_back(kind: str) -> None:
     from hypothesis import HealthCheck, given, settings
 
-    # No SE gates yet: tracing Multiply gives ``x * gate``, which the importer learns next.
-    strategy = getattr(_strategies(), kind)(
-        **({"gates": False} if kind == "branchy_graphs" else {})
-    )
+    strategy = getattr(_strategies(), kind)()
 
     @settings(
         deadline=None,

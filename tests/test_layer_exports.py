@@ -197,10 +197,12 @@ def test_import_gives_back_the_same_graph(wiring: Wiring) -> None:
     graph = build(wiring)
     model = compile_graph(graph, seed=4).eval()
     result = import_module(model, SHAPE, label="case")
-    types = sorted(n.type for n in result.graph.nodes.values())
-    assert types == sorted(n.type for n in graph.nodes.values())
-    for node in graph.nodes.values():
-        assert result.graph.nodes[node.id].params == node.params
+
+    # Ids may differ (code export inlines x * gate and x[:, a:b]); layers and settings not.
+    def described(g: Graph) -> list[str]:
+        return sorted(f"{n.type} {sorted(n.params.items())}" for n in g.nodes.values())
+
+    assert described(result.graph) == described(graph)
     rebuilt = compile_graph(result.graph).eval()
     rebuilt.load_state_dict(result.weights)
     x = torch.randn(3, *SHAPE)
