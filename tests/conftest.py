@@ -8,6 +8,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from typing import Any
 
+import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
 from PySide6.QtTest import QTest
 
@@ -116,3 +117,9 @@ def drop_from_palette(window: Any, layer_title: str, at: QtCore.QPointF) -> None
         )
         QtWidgets.QApplication.sendEvent(viewport, event)
     QtWidgets.QApplication.processEvents()
+
+
+@pytest.fixture(autouse=True)
+def _runs_in_tmp(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Training runs (kept in the runs folder) land in a temporary folder, not the checkout."""
+    monkeypatch.setenv("CONVAS_RUNS_DIR", str(tmp_path_factory.mktemp("runs")))

@@ -182,6 +182,15 @@ def test_train_twice_list_show_diff_and_resume(
     out = capsys.readouterr().out
     assert "filters 4 -> 12" in out or "filters 12 -> 4" in out
     assert "training lr: " in out
+    assert main(["runs", "compare", first.name, second.name]) == 0
+    out = capsys.readouterr().out
+    assert "setting lr: " in out
+    assert "filters " in out
+    assert "best_val_accuracy" in out
+    assert main(["runs", "compare", first.name, second.name, "--json"]) == 0
+    compared = json.loads(capsys.readouterr().out)
+    assert set(compared["settings"]) == {"lr"}
+    assert compared["metrics"]["epochs_done"] == {"old": 1.0, "new": 1.0, "delta": 0.0}
 
     # Resume the narrow run to 2 epochs; it must match a run of 2 epochs from scratch.
     narrow_run = next(

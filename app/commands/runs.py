@@ -2,7 +2,8 @@
 
 ``convas runs [GRAPH]`` lists the runs in the runs folder (newest first), optionally
 of one graph — given by name or as its YAML file; ``convas runs show RUN`` prints
-one run: its status, settings, environment, files and metrics per epoch.
+one run: its status, settings, environment, files and metrics per epoch;
+``convas runs compare A B`` puts two runs side by side (graph diff, settings, metrics).
 """
 
 from __future__ import annotations
@@ -24,12 +25,13 @@ def register(subparsers: Any) -> None:
         "runs",
         help="list kept training runs, or show one",
         description="List the runs in the runs folder (runs/, or $CONVAS_RUNS_DIR), newest "
-        "first: `convas runs [GRAPH]`. Show one run: `convas runs show RUN`.",
+        "first: `convas runs [GRAPH]`. Show one run: `convas runs show RUN`. Two side by "
+        "side: `convas runs compare RUN_A RUN_B`.",
     )
     parser.add_argument(
         "target",
         nargs="*",
-        metavar="GRAPH | show RUN",
+        metavar="GRAPH | show RUN | compare A B",
         help="a graph name or YAML file to list only its runs; or `show` and a run",
     )
     parser.add_argument("--dir", type=Path, help="runs folder (default runs/)")
@@ -44,6 +46,10 @@ def run(args: argparse.Namespace) -> int:
             if len(target) != 2:
                 raise UsageError("usage: convas runs show RUN (a run folder or its name)")
             return show(target[1], args)
+        if target and target[0] == "compare":
+            if len(target) != 3:
+                raise UsageError("usage: convas runs compare RUN_A RUN_B")
+            return compare(target[1], target[2], args)
         if len(target) > 1:
             raise UsageError("give at most one graph (a name or YAML file), or: show RUN")
         return list_(target[0] if target else None, args)
@@ -190,3 +196,25 @@ def _read_json(path: Path) -> dict[str, Any]:
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
+
+
+def compare(first: str, second: str, args: argparse.Namespace) -> int:
+    from app.training.run_compare import compare_runs
+    from app.training.run_folder import find_run, runs_root
+    from graph_io.diff import format_diff
+
+    root = args.dir or runs_root()
+    old, new = find_run(first, root), find_run(second, root)
+    result = compare_runs(old, new)
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+        return 0
+    lines = [format_diff(result.graph, str(old / "graph.yaml"), str(new / "graph.yaml")), ""]
+    for key, (a, b) in result.settings.items():
+        lines.append(f"setting {key}: {a} -> {b}")
+    lines.append(f"{'metric':<20}{old.name:>28}{new.name:>28}")
+    for key, (a, b) in result.metrics.items():
+        show = _accuracy if "accuracy" in key else (lambda v: "-" if v is None else f"{v:g}")
+        lines.append(f"{key:<20}{show(a):>28}{show(b):>28}")
+    print("\n".join(lines))
+    return 0

@@ -1,10 +1,12 @@
 """A training run on a background thread, reporting to the GUI through a queue.
 
-A thread, not a process: the data and the trained weights stay in memory for the
-result views, torch releases the GIL inside its kernels, and the engine already sends
-at most ~20 progress events a second. The worker never touches Qt; it only puts
-events on a queue that a GUI-thread timer drains, so a burst of events costs one
-redraw and the window keeps handling input while the model trains.
+Every run is kept in a run folder by the same engine code ``convas train`` uses
+(``app.training.run_folder``). A thread, not a process: the data and the trained
+weights stay in memory for the result views, torch releases the GIL inside its
+kernels, and the engine already sends at most ~20 progress events a second. The
+worker never touches Qt; it only puts events on a queue that a GUI-thread timer
+drains, so a burst of events costs one redraw and the window keeps handling input
+while the model trains.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from app.training.data import PreparedData, prepare_data
 from app.training.engine import train
 from app.training.evaluate import EvalResult, predict
 from app.training.events import Event, TrainResult
+from app.training.run_folder import Checkpoint, new_run_path
 from app.training.warmup import start_background_warm_up, wait_until_warm
 from graph_io.compiler import compile_graph
 from graph_io.model import Graph
@@ -60,9 +63,16 @@ class TrainingRun(QtCore.QObject):
         config: TrainingConfig,
         base_dir: Path | None,
         parent: QtCore.QObject | None = None,
+        *,
+        out_dir: Path | None = None,
+        resume: Checkpoint | None = None,
     ) -> None:
+        """``out_dir`` is the run folder (default: a new one in the runs folder, as
+        ``convas train`` makes); with ``resume`` it is the run being continued."""
         super().__init__(parent)
         self.graph, self.config, self.base_dir = graph.copy(), config, base_dir
+        self.out_dir = out_dir or new_run_path(graph.name)
+        self.resume = resume
         self._queue: queue.Queue[object] = queue.Queue()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._work, name="convas-training", daemon=True)
@@ -103,6 +113,8 @@ class TrainingRun(QtCore.QObject):
                 stop=self._stop,
                 base_dir=self.base_dir,
                 data=data,
+                out_dir=self.out_dir,
+                resume=self.resume,
             )
             evaluation = None
             if result.state is not None and len(data.val):
