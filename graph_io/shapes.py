@@ -20,8 +20,8 @@ from nodes.errors import ShapeError
 from nodes.spec import LayerSpec, Shape
 
 BYTES_PER_VALUE = 4  # float32 activations
-MAX_VALUES = 2**31
-"""Values in one sample's output beyond which a graph is refused (8 GiB as float32).
+MAX_VALUES = 2**34
+"""Values in one sample's output beyond which a graph is refused (64 GiB as float32).
 
 No device holds one image's feature map this large; without this bound a parameter
 such as ``padding: 100000000`` "validated" with quintillions of parameters."""

@@ -55,15 +55,23 @@ def prepare_data(graph: Graph, config: TrainingConfig, base_dir: Path | None) ->
         warning = check_input_shape(spec, natural, (channels, height, width))
     except ConvasError:
         warning = None  # load_dataset below reports the real problem with the data
-    data = load_dataset(
-        spec,
-        channels=channels,
-        height=height,
-        width=width,
-        seed=config.seed,
-        path=path,
-        size=config.samples,
-    )
+    try:
+        data = load_dataset(
+            spec,
+            channels=channels,
+            height=height,
+            width=width,
+            seed=config.seed,
+            path=path,
+            size=config.samples,
+        )
+    except (RuntimeError, MemoryError) as exc:
+        if not isinstance(exc, MemoryError) and "allocate" not in str(exc):
+            raise
+        raise ConvasError(
+            f"the dataset as {channels}x{height}x{width} images does not fit in memory — use a "
+            "smaller Input shape, or fewer images (training: samples)"
+        ) from None
     if data.notes:
         warning = "; ".join([*data.notes, *([warning] if warning else [])])
     train, val = data.split(config.val_fraction, seed=config.seed)

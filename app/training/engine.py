@@ -34,6 +34,7 @@ from app.training.events import (
     TrainResult,
 )
 from app.training.hooks import TrainHooks
+from app.training.memory_guard import MemoryGuardError, check_memory
 from app.training.run_folder import Checkpoint, RunRecorder
 from graph_io.compiler import compile_graph
 from graph_io.model import Graph
@@ -153,6 +154,13 @@ def train(
     stop = stop or threading.Event()
     torch.manual_seed(config.seed)
     device = resolve_device(config.device)
+    report = infer(graph)
+    if not report.ok:  # before loading data, which an impossible Input could blow up
+        raise TrainingError("the graph is not valid: " + report.problems[0].message)
+    try:
+        check_memory(graph, config, device)
+    except MemoryGuardError as exc:
+        raise TrainingError(str(exc)) from None
     data = data or prepare_data(graph, config, base_dir)
     if data.warning:
         emit(Log(data.warning))
