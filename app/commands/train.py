@@ -175,7 +175,7 @@ def print_result(result: TrainResult, out: Path) -> int:
     )
     state = "stopped" if result.stopped else "done"
     print(
-        f"{state}: {len(result.epochs)} epochs in {result.wall_s:.1f} s, "
+        f"{state}: {epoch_span(result)} in {result.wall_s:.1f} s, "
         f"{result.samples_per_s:,.0f} samples/s, {accuracy}"
     )
     for file in result.files:
@@ -188,6 +188,13 @@ def print_result(result: TrainResult, out: Path) -> int:
         )
         return 1
     return 0
+
+
+def epoch_span(result: TrainResult) -> str:
+    """``3 epochs``, or ``epochs 4-6`` for a resumed run (its earlier epochs ran before)."""
+    if result.epochs and result.epochs[0].epoch > 1:
+        return f"epochs {result.epochs[0].epoch}-{result.epochs[-1].epoch}"
+    return f"{len(result.epochs)} epochs"
 
 
 def resume(args: argparse.Namespace) -> int:
