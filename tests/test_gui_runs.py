@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import threading
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from app.gui.runs_panel import ALL_RUNS, THIS_GRAPH, RunsPanel
 from app.gui.training_run import RunFinished, TrainingRun
 from app.training.engine import train
 from app.training.events import BatchEnd, Event
-from app.training.run_folder import list_runs, read_run
+from app.training.run_folder import list_runs, plan_resume, read_metrics, read_run
 from graph_io import Graph
 from graph_io.training_config import TrainingConfig
 
@@ -150,3 +151,29 @@ def test_the_editor_keeps_its_runs_in_the_runs_folder(
     assert outcome.result.out_dir.parent == tmp_path
     assert read_run(outcome.result.out_dir).status == "finished"
     assert [r.graph for r in list_runs(tmp_path)] == ["edited"]
+
+
+def test_resume_from_the_runs_dock_continues_the_run_in_the_editor(
+    qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, runs: tuple[Path, Path, Path]
+) -> None:
+    from app.gui.main_window import MainWindow
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    stopped = tmp_path / "other-1"
+    shutil.copytree(runs[2], stopped)
+    window = MainWindow()
+    qtbot.addWidget(window)
+    panel = RunsPanel(tmp_path)
+    qtbot.addWidget(panel)
+    panel.scope.setCurrentText(ALL_RUNS)
+    select(panel, "other-1")
+    panel.resume_requested.connect(lambda path: window.training.resume(plan_resume(path)))
+    with qtbot.waitSignal(
+        window.training.running_changed, timeout=120_000, check_params_cb=lambda on: not on
+    ):
+        panel.resume_button.click()
+    info = read_run(stopped)
+    assert (info.status, info.epochs_done) == ("finished", 2)
+    assert [r["epoch"] for r in read_metrics(stopped)] == [1, 2]
+    assert window.training.last is not None
+    assert window.training.last.result.out_dir == stopped

@@ -191,8 +191,9 @@ def test_export_on_a_full_disk_keeps_the_old_file(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("name", ["../../escaped", "/tmp/absolute"])
 def test_train_keeps_runs_inside_runs_whatever_the_graph_is_named(
-    tmp_path: Path, name: str
+    tmp_path: Path, name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.delenv("CONVAS_RUNS_DIR")  # the default runs/ folder is what is tested
     work = tmp_path / "a" / "b" / "work"
     work.mkdir(parents=True)
     graph = work / "net.yaml"

@@ -202,16 +202,7 @@ def resume(args: argparse.Namespace) -> int:
     from app.training.engine import TrainingError, train
     from app.training.interrupt import stop_on_signals
     from app.training.progress import ProgressPrinter
-    from app.training.run_folder import (
-        CHECKPOINT_FILE,
-        GRAPH_FILE,
-        find_run,
-        load_checkpoint,
-        load_settings,
-        read_run,
-    )
-    from graph_io.training_config import TrainingConfig
-    from graph_io.yaml_io import load_graph
+    from app.training.run_folder import find_run, plan_resume
 
     flags = [f"--{n.replace('_', '-')}" for n in OVERRIDES if getattr(args, n) is not None]
     flags = [f for f in flags if f != "--epochs"]
@@ -225,37 +216,23 @@ def resume(args: argparse.Namespace) -> int:
         )
         return 2
     try:
-        path = find_run(args.resume)
-        info = read_run(path)
-        if info.status == "running":
-            raise ConvasError(f"{path} is still running (process {info.raw.get('pid')})")
-        config, base_dir = load_settings(path)
-        if args.epochs is not None:
-            config = TrainingConfig.from_section({**config.model_dump(), "epochs": args.epochs})
-        graph = load_graph(path / GRAPH_FILE)
-        checkpoint = load_checkpoint(path / CHECKPOINT_FILE)
+        plan = plan_resume(find_run(args.resume), args.epochs)
     except ConvasError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if checkpoint.epoch >= config.epochs:
-        print(
-            f"error: {path.name} already finished epoch {checkpoint.epoch} of {config.epochs}; "
-            f"add --epochs {checkpoint.epoch + 5} (say) to train it further",
-            file=sys.stderr,
-        )
-        return 1
+    path, checkpoint, config = plan.path, plan.checkpoint, plan.config
     print(f"resuming {path} after epoch {checkpoint.epoch} of {config.epochs}")
     printer = ProgressPrinter(enabled=not args.quiet)
     stop = threading.Event()
     try:
         with stop_on_signals(stop):
             result = train(
-                graph,
+                plan.graph,
                 config,
                 on_event=printer,
                 stop=stop,
                 out_dir=path,
-                base_dir=base_dir,
+                base_dir=plan.base_dir,
                 resume=checkpoint,
             )
     except ConvasError as exc:

@@ -18,6 +18,7 @@ from app.gui.view_state import EditLock
 from app.training.data import dataset_location, input_shape
 from app.training.datasets import check_input_shape, format_shape, natural_shape
 from app.training.events import BatchEnd, EpochEnd, Log
+from app.training.run_folder import ResumePlan
 from graph_io.editing import Compound, Document, SetParam, SetTraining, Update
 from graph_io.training_config import TrainingConfig
 from nodes.errors import ConvasError
@@ -251,10 +252,22 @@ class TrainingPanel(QtWidgets.QWidget):
         if not report.ok:
             self.status.setText("Fix the graph first: " + report.problems[0].message)
             return
+        self._launch(TrainingRun(self.document.graph, config, self.base_dir(), self), config)
+
+    def resume(self, plan: ResumePlan) -> None:
+        """Continue a kept run (Runs dock → Resume) in its own folder, from its checkpoint."""
+        if self.running:
+            return
+        run = TrainingRun(
+            plan.graph, plan.config, plan.base_dir, self, out_dir=plan.path, resume=plan.checkpoint
+        )
+        self._launch(run, plan.config)
+
+    def _launch(self, run: TrainingRun, config: TrainingConfig) -> None:
         self.curves.clear(config.epochs)
         self.progress.setValue(0)
         self.status.setText("Loading data…")
-        self.run = TrainingRun(self.document.graph, config, self.base_dir(), self)
+        self.run = run
         self.run.progress.connect(self._on_event)
         self.run.finished.connect(self._on_finished)
         self.lock.set(True, "a training run has the graph locked — Stop (Ctrl+.) to edit it")

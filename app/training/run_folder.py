@@ -589,8 +589,43 @@ def load_settings(path: Path) -> tuple[TrainingConfig, Path | None]:
     return config, Path(base) if isinstance(base, str) else None
 
 
+@dataclass(frozen=True)
+class ResumePlan:
+    """What continuing a run needs: its graph, settings, data folder and checkpoint."""
+
+    path: Path
+    graph: Graph
+    config: TrainingConfig
+    base_dir: Path | None
+    checkpoint: Checkpoint
+
+
+def plan_resume(path: Path, epochs: int | None = None) -> ResumePlan:
+    """Check that the run in ``path`` can continue (optionally to ``epochs``) and load it.
+
+    ``RunError`` says why not: still running, no finished epoch, or nothing left to do.
+    """
+    from graph_io.yaml_io import load_graph
+
+    info = read_run(path)
+    if info.status == "running":
+        raise RunError(f"{path} is still running (process {info.raw.get('pid')})")
+    config, base_dir = load_settings(path)
+    if epochs is not None:
+        config = TrainingConfig.from_section({**config.model_dump(), "epochs": epochs})
+    graph = load_graph(path / GRAPH_FILE)
+    checkpoint = load_checkpoint(path / CHECKPOINT_FILE)
+    if checkpoint.epoch >= config.epochs:
+        raise RunError(
+            f"{path.name} already finished epoch {checkpoint.epoch} of {config.epochs}; "
+            f"train it further with more epochs (e.g. --epochs {checkpoint.epoch + 5})"
+        )
+    return ResumePlan(path, graph, config, base_dir, checkpoint)
+
+
 __all__ = [
     "Checkpoint",
+    "ResumePlan",
     "RunError",
     "RunInfo",
     "RunRecorder",
@@ -598,6 +633,7 @@ __all__ = [
     "list_runs",
     "load_checkpoint",
     "new_run_path",
+    "plan_resume",
     "read_metrics",
     "read_run",
     "run_files",
