@@ -35,6 +35,9 @@ def main(path: str | None = None) -> int:
     else:
         window.new_graph()
     window.show()
+    from app.gui.autosave import attach
+
+    attach(window)  # autosave, and offer to restore what a crashed session kept
     return int(application.exec())
 
 

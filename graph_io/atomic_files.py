@@ -43,7 +43,7 @@ def resolve_target(path: str | os.PathLike[str]) -> Path:
     return target
 
 
-def _process_alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
     if pid == os.getpid():
         return True
     try:
@@ -74,7 +74,7 @@ def leftover_temp_files(target: str | os.PathLike[str]) -> list[Path]:
         middle = path.name[len(prefix) :]
         if middle.endswith((TEMP_SUFFIX, BACKUP_SUFFIX)):
             pid_text = middle.split("-", 1)[0]
-            if pid_text.isdigit() and not _process_alive(int(pid_text)):
+            if pid_text.isdigit() and not process_alive(int(pid_text)):
                 found.append(path)
         elif middle.endswith(".tmp") and len(middle) == len("XXXXXXXX.tmp"):
             with contextlib.suppress(OSError):

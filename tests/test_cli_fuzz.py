@@ -1,0 +1,260 @@
+"""Fuzzing the `convas` command: mutated example graphs and random argument lists.
+
+Hypothesis mutates the example YAML files (text edits and hostile values put at
+random places in their structure) and draws argument lists from the commands'
+own vocabulary plus hostile values, then runs the real entry point
+(``app.cli.main``) in a scratch folder. Every run must
+
+* end within ``RUN_LIMIT_S`` (no hang),
+* return a documented exit code (0 ok, 1 invalid or failed, 2 unreadable or usage)
+  without an exception escaping (no traceback),
+* leave every file that existed before untouched when it fails, and leave no
+  temporary files behind.
+
+Runs are in-process (with an alarm as the time bound) so the default suite stays
+fast. ``CONVAS_FUZZ_EXAMPLES=N`` sets the examples per test for longer runs; the
+figures of a long run are recorded in docs/guarantees.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import shutil
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import yaml
+from cli_helpers import EXAMPLES, snapshot
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from app.cli import main
+
+EXAMPLE_COUNT = int(os.environ.get("CONVAS_FUZZ_EXAMPLES", "15"))
+RUN_LIMIT_S = 60
+FUZZ = settings(
+    max_examples=EXAMPLE_COUNT,
+    deadline=None,
+    derandomize="CONVAS_FUZZ_EXAMPLES" not in os.environ,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+SOURCES = sorted(EXAMPLES.glob("*.yaml"))
+TEXTS = {path.name: path.read_text(encoding="utf-8") for path in SOURCES}
+
+HOSTILE_SCALARS = st.one_of(
+    st.sampled_from(
+        [
+            None, True, 0, -1, 1, 3, 10**8, 2**63, -(2**63), 1e308, float("nan"),
+            "", "None", "Same", "../../escaped", "/etc/passwd", "x" * 300, "Conv2D",
+            "digits", "ReLU", "\x00", "é", "!!python/object", "[", "{a: 1}",
+        ]
+    ),
+    st.integers(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=20),
+)  # fmt: skip
+HOSTILE_VALUES = st.recursive(
+    HOSTILE_SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+class RunTooLongError(Exception):
+    """A `convas` run passed ``RUN_LIMIT_S``: a hang."""
+
+
+@contextlib.contextmanager
+def time_limit(seconds: int) -> Iterator[None]:
+    def expire(signum: int, frame: FrameType | None) -> None:
+        raise RunTooLongError(f"no answer after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def run_convas(args: list[str], folder: Path) -> tuple[int, str, str]:
+    """Run `convas ARGS` in ``folder``: the exit code, stdout and stderr."""
+    out, err = io.StringIO(), io.StringIO()
+    cwd = os.getcwd()
+    os.chdir(folder)
+    try:
+        with (
+            time_limit(RUN_LIMIT_S),
+            contextlib.redirect_stderr(err),
+            contextlib.redirect_stdout(out),
+        ):
+            code = main(args)
+    finally:
+        os.chdir(cwd)
+    return code, out.getvalue(), err.getvalue()
+
+
+def check_run(args: list[str], folder: Path) -> None:
+    """The fuzz oracle: bounded, documented exit code, files kept on failure."""
+    before = snapshot(folder)
+    code, out, err = run_convas(args, folder)
+    assert code in (0, 1, 2), (args, code, err)
+    assert "Traceback" not in err, (args, err)
+    after = snapshot(folder)
+    leftovers = [name for name in after if "convas-tmp" in name or name.endswith(".tmp")]
+    assert not leftovers, (args, leftovers)
+    if code != 0:
+        changed = [name for name, data in before.items() if after.get(name) != data]
+        assert not changed, (args, code, err, changed)
+        assert (out + err).strip(), (args, code)  # a failure always says why
+
+
+@st.composite
+def mutated_text(draw: st.DrawFn) -> str:
+    """An example file with a few text edits: cuts, duplicates, swaps, odd bytes."""
+    text = draw(st.sampled_from(sorted(TEXTS.values())))
+    for _ in range(draw(st.integers(1, 4))):
+        if not text:
+            break
+        start = draw(st.integers(0, len(text) - 1))
+        end = draw(st.integers(start, min(len(text), start + 40)))
+        edit = draw(st.sampled_from(["cut", "duplicate", "insert", "replace", "truncate"]))
+        if edit == "cut":
+            text = text[:start] + text[end:]
+        elif edit == "duplicate":
+            text = text[:end] + text[start:end] + text[end:]
+        elif edit == "insert":
+            extra = draw(
+                st.sampled_from(
+                    [
+                        "\t",
+                        "&a ",
+                        "*a",
+                        "!!python/name:os.system ",
+                        "\x00",
+                        "- ",
+                        ": ",
+                        "{",
+                        "]",
+                        "\n  - id: x\n",
+                        "#",
+                    ]
+                )
+            )
+            text = text[:start] + extra + text[start:]
+        elif edit == "replace":
+            text = text[:start] + draw(st.text(max_size=6)) + text[end:]
+        else:
+            text = text[:start]
+    return text
+
+
+def _paths(data: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [prefix]
+    if isinstance(data, dict):
+        for key, value in data.items():
+            found += _paths(value, (*prefix, key))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            found += _paths(value, (*prefix, index))
+    return found
+
+
+@st.composite
+def mutated_structure(draw: st.DrawFn) -> str:
+    """An example graph with hostile values put at random places in its structure."""
+    data = yaml.safe_load(draw(st.sampled_from(sorted(TEXTS.values()))))
+    for _ in range(draw(st.integers(1, 3))):
+        path = draw(st.sampled_from(_paths(data)[1:]))
+        parent = data
+        for key in path[:-1]:
+            parent = parent[key]
+        action = draw(st.sampled_from(["set", "delete"]))
+        if action == "delete" and isinstance(parent, dict | list):
+            del parent[path[-1]]
+            break  # later paths may be gone
+        parent[path[-1]] = draw(HOSTILE_VALUES)
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+
+
+def graph_commands(name: str) -> st.SearchStrategy[list[str]]:
+    return st.sampled_from(
+        [
+            ["validate", name],
+            ["summary", name],
+            ["summary", name, "--json", "--batch-size", "8"],
+            ["export", name, "--to", "py", "-o", "existing.py"],
+        ]
+    )
+
+
+def prepare(folder: Path, text: str | None = None) -> None:
+    """A scratch project: a graph file (maybe mutated) and an earlier export."""
+    for path in folder.iterdir():
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+    (folder / "existing.py").write_text("# an earlier export\n")
+    if text is not None:
+        (folder / "net.yaml").write_text(text, encoding="utf-8", errors="surrogatepass")
+
+
+@FUZZ
+@given(text=mutated_text(), data=st.data())
+def test_mutated_files_never_crash_or_hang(
+    tmp_path_factory: Any, text: str, data: st.DataObject
+) -> None:
+    folder = tmp_path_factory.mktemp("fuzz-text", numbered=True)
+    prepare(folder, text)
+    check_run(data.draw(graph_commands("net.yaml")), folder)
+
+
+@FUZZ
+@given(text=mutated_structure(), data=st.data())
+def test_hostile_values_never_crash_or_hang(
+    tmp_path_factory: Any, text: str, data: st.DataObject
+) -> None:
+    folder = tmp_path_factory.mktemp("fuzz-values", numbered=True)
+    prepare(folder, text)
+    check_run(data.draw(graph_commands("net.yaml")), folder)
+
+
+WORDS = st.sampled_from(
+    [
+        "summary", "validate", "new", "export", "evaluate", "import-torch", "train",
+        "--json", "--batch-size", "--optimizer", "--template", "--list", "--force", "--to",
+        "py", "onnx", "-o", "--weights", "--dataset", "--input", "--weights-out", "--nproc",
+        "--nnodes", "--epochs", "--out", "--overwrite", "--help", "--version",
+        "net.yaml", "existing.py", "missing.yaml", ".", "/", "/dev/null", "../x.yaml",
+        "-1", "0", "2", "1x8x8", "0x0x0", "lenet5", "digits", "x:y", "models.py:Net",
+        "", "--", "-", "é", "\x00",
+    ]
+)  # fmt: skip
+ARGUMENTS = st.lists(st.one_of(WORDS, st.text(max_size=8)), max_size=7)
+
+
+def safe_for_a_unit_test(args: list[str]) -> bool:
+    """Leave out what would legitimately run for long: training and the editor."""
+    if not args or "train" in args:
+        return False
+    first = next((a for a in args if not a.startswith("-")), "")
+    return first in {"summary", "validate", "new", "export", "evaluate", "import-torch"}
+
+
+@FUZZ
+@given(args=ARGUMENTS)
+def test_random_arguments_get_documented_exit_codes(tmp_path_factory: Any, args: list[str]) -> None:
+    if not safe_for_a_unit_test(args):
+        args = ["validate", *args]
+    folder = tmp_path_factory.mktemp("fuzz-args", numbered=True)
+    prepare(folder, TEXTS["lenet5.yaml"])
+    check_run(args, folder)
