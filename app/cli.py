@@ -45,6 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args_list = sys.argv[1:] if argv is None else list(argv)
+    for arg in args_list:
+        if "\x00" in arg:  # no file name can hold one; open() would raise ValueError
+            print(f"error: argument {arg!r} contains a NUL character", file=sys.stderr)
+            return 2
     parser = build_parser()
     if not args_list or (len(args_list) == 1 and args_list[0].lower().endswith((".yaml", ".yml"))):
         return open_editor(args_list[0] if args_list else None, parser)

@@ -45,6 +45,8 @@ def read_limited(path: str | os.PathLike[str], limit: int = MAX_BYTES) -> bytes:
         raise FormatError("file not found", file=name) from None
     except OSError as exc:
         raise FormatError(f"cannot read the file ({exc.strerror})", file=name) from None
+    except ValueError:  # a NUL character in the name
+        raise FormatError("not a valid file name", file=repr(name)) from None
     if stat.S_ISDIR(info.st_mode):
         raise FormatError("is a folder, not a graph file", file=name)
     if not stat.S_ISREG(info.st_mode):
