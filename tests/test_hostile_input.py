@@ -436,3 +436,11 @@ def test_a_text_file_named_npz_is_not_called_pickled(tmp_path: Path) -> None:
     assert "is not a .npz archive (5 bytes, not a zip file)" in done.stderr
     assert "pickled" not in done.stderr
     assert not (tmp_path / "run").exists()
+
+
+def test_a_nul_character_in_an_argument_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # found by the fuzz suite: open() raises ValueError on such a name
+    assert main(["validate", "net\x00.yaml"]) == 2
+    assert "contains a NUL character" in capsys.readouterr().err
