@@ -199,7 +199,8 @@ def test_train_keeps_runs_inside_runs_whatever_the_graph_is_named(
     graph = work / "net.yaml"
     graph.write_text(DIGITS.read_text().replace("name: digits_cnn", f"name: {name!r}"))
     before = set(tmp_path.rglob("*"))
-    done = convas("train", graph, "--epochs", "1", "--quiet", cwd=work)
+    # the default runs folder, not the one the test suite points CONVAS_RUNS_DIR at
+    done = convas("train", graph, "--epochs", "1", "--quiet", cwd=work, env={"CONVAS_RUNS_DIR": ""})
     assert done.returncode == 0, done.stderr
     created = set(tmp_path.rglob("*")) - before
     assert created
