@@ -438,7 +438,7 @@ def test_auto_layout_puts_branches_in_lanes_and_undoes_in_one_step(window: MainW
 
 
 def test_importing_a_torch_model_opens_it_as_a_new_graph_with_its_weights(
-    window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, qtbot: Any
 ) -> None:
     source = tmp_path / "models.py"
     source.write_text(
@@ -470,9 +470,8 @@ def test_importing_a_torch_model_opens_it_as_a_new_graph_with_its_weights(
     window.kernels_dock.show()
     window.kernels_dock.raise_()
     window.select("conv")
-    settle()
-    QtWidgets.QApplication.processEvents()
-    assert window.conv_view.title.text().endswith("weights imported from TinyNet")
+    title = window.conv_view.title
+    qtbot.waitUntil(lambda: title.text().endswith("weights imported from TinyNet"), timeout=5000)
     errors: list[str] = []
     monkeypatch.setattr(
         QtWidgets.QMessageBox, "critical", lambda _parent, _title, text: errors.append(text)

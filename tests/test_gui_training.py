@@ -172,8 +172,7 @@ def test_kernels_and_feature_maps_before_and_after_training(window: MainWindow, 
     QtWidgets.QApplication.processEvents()
     assert view.sample_label.text().startswith("class ")
     window.select("pool")  # not a convolution
-    QtWidgets.QApplication.processEvents()
-    assert view.kernels.count() == 0
+    qtbot.waitUntil(lambda: view.kernels.count() == 0, timeout=5_000)  # once edits pause
     assert "MaxPool2D 'pool' has no kernels" in view.title.text()
 
 

@@ -86,9 +86,16 @@ class Canvas(QtCore.QObject):
         self._ids: dict[str, str] = {}  # NodeGraphQt's internal id -> node id
         self._faces: dict[str, tuple[str, str, Status]] = {}
         self._pastes = 0
+        self._shown: dict[str, tuple[float, float]] = {}  # where the document put each item
+        self._reconcile_pending = False
         self._take_over_viewer()
         document.subscribe(self._on_update)
-        self.graph.node_selection_changed.connect(lambda *_: self._read_selection())
+        # Read the selection once the viewer has finished its mouse event: it reports
+        # selection before it hands the release to the scene, and panels reacting then
+        # (a dock raised, editors rebuilt) would leave the scene's mouse grab stuck.
+        self.graph.node_selection_changed.connect(
+            lambda *_: QtCore.QTimer.singleShot(0, self._read_selection)
+        )
         lock.changed.connect(self._on_lock)
         self.viewer.viewport().installEventFilter(self)
         self._rebuild()
@@ -224,12 +231,34 @@ class Canvas(QtCore.QObject):
         out_port, in_port = (a, b) if a.port_type == "out" else (b, a)
         return self._ids[out_port.node.id], self._ids[in_port.node.id]
 
-    def _on_moved(self, moved: dict[Any, Any]) -> None:
-        positions = {
-            self._ids[view.id]: (float(view.xy_pos[0]), float(view.xy_pos[1]))
-            for view in moved
-            if view.id in self._ids
-        }
+    def _on_moved(self, _moved: dict[Any, Any]) -> None:
+        self._reconcile_later()
+
+    def _reconcile_later(self) -> None:
+        if not self._reconcile_pending:
+            self._reconcile_pending = True
+            QtCore.QTimer.singleShot(0, self._reconcile)
+
+    def _reconcile(self) -> None:
+        """After a mouse gesture, every node the scene shows elsewhere than the document
+        placed it becomes part of one Move: a drag of five nodes is one undo step, and a
+        move NodeGraphQt did not report (it does not always) still reaches the document."""
+        self._reconcile_pending = False
+        # The mouse is up, but the scene can keep its grab on the pressed node (seen
+        # after a press that changed the selection); a later view change would then
+        # drag the selection along with no button held. Let go of it.
+        grabber = self.viewer.scene().mouseGrabberItem()
+        if (
+            grabber is not None
+            and QtWidgets.QApplication.mouseButtons() == QtCore.Qt.MouseButton.NoButton
+        ):
+            grabber.ungrabMouse()
+        positions: dict[str, tuple[float, float] | None] = {}
+        for node_id, item in self._items.items():
+            x, y = item.view.xy_pos
+            shown = self._shown.get(node_id)
+            if shown is None or abs(shown[0] - x) > 1e-6 or abs(shown[1] - y) > 1e-6:
+                positions[node_id] = (float(x), float(y))
         if positions:
             self.execute(Move(positions), resync=positions)
 
@@ -297,7 +326,10 @@ class Canvas(QtCore.QObject):
         self.selection.set(ids)
 
     def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802
-        """A drag on a locked graph says why nothing moves (selection still works)."""
+        """A drag on a locked graph says why nothing moves (selection still works); a
+        released mouse button may have moved nodes."""
+        if event.type() == QtCore.QEvent.Type.MouseButtonRelease:
+            self._reconcile_later()
         if (
             self.lock.locked
             and event.type() == QtCore.QEvent.Type.MouseMove
@@ -367,6 +399,7 @@ class Canvas(QtCore.QObject):
         self._items.clear()
         self._ids.clear()
         self._faces.clear()
+        self._shown.clear()
         self._pastes = 0
         nodes = self.document.graph.nodes
         for node in nodes.values():
@@ -391,6 +424,7 @@ class Canvas(QtCore.QObject):
             item.view.name = node.id
         self._items[node.id] = item
         self._ids[str(item.id)] = node.id
+        self._shown[node.id] = (float(pos[0]), float(pos[1]))
 
     def _remove_item(self, node_id: str) -> None:
         item = self._items.pop(node_id, None)
@@ -398,6 +432,7 @@ class Canvas(QtCore.QObject):
             return
         self._ids.pop(str(item.id), None)
         self._faces.pop(node_id, None)
+        self._shown.pop(node_id, None)
         with QtCore.QSignalBlocker(self.graph):
             self.graph.remove_node(item, push_undo=False)
 
@@ -412,13 +447,18 @@ class Canvas(QtCore.QObject):
         face = self._faces.pop(old, None)
         if face is not None:
             self._faces[new] = face
+        shown = self._shown.pop(old, None)
+        if shown is not None:
+            self._shown[new] = shown
 
     def _place(self, node_id: str) -> None:
         pos = self.document.graph.nodes[node_id].pos
         item = self._items[node_id]
-        if pos is not None and tuple(item.view.xy_pos) != tuple(pos):
-            item.view.xy_pos = [pos[0], pos[1]]
-            item.model.pos = [pos[0], pos[1]]
+        if pos is not None:
+            self._shown[node_id] = (float(pos[0]), float(pos[1]))
+            if tuple(item.view.xy_pos) != tuple(pos):
+                item.view.xy_pos = [pos[0], pos[1]]
+                item.model.pos = [pos[0], pos[1]]
 
     def _sync_wires(self, target: str) -> None:
         """Make the wires into ``target`` exactly its inputs in the document."""

@@ -29,6 +29,8 @@ from graph_io.model import Graph
 from graph_io.training_config import TrainingConfig
 from nodes.errors import ConvasError
 
+SETTLE_MS = 250  # how long edits must pause before the views recompute
+
 
 def weights_fit(model: torch.nn.Module, state: dict[str, torch.Tensor]) -> bool:
     own = model.state_dict()
@@ -69,6 +71,10 @@ class ConvPanel(QtWidgets.QWidget):
         columns.addLayout(right, 3)
         layout.addLayout(columns, 1)
         self._pending = False
+        self._timer = QtCore.QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(SETTLE_MS)
+        self._timer.timeout.connect(self._run_pending)
         self.show_node(None)
         selection.changed.connect(lambda _ids: self.show_node(selection.single))
         document.subscribe(self._on_update)
@@ -102,10 +108,9 @@ class ConvPanel(QtWidgets.QWidget):
         return self.weights[0] if weights_fit(model, self.weights[0]) else None
 
     def schedule(self) -> None:
-        """Recompute once per burst of edits, and only when someone can see it."""
-        if not self._pending:
-            self._pending = True
-            QtCore.QTimer.singleShot(0, self._run_pending)
+        """Recompute once the user pauses, and only when someone can see it: it compiles
+        the model and runs it on an image, which must never slow typing down."""
+        self._timer.start()
 
     def _run_pending(self) -> None:
         self._pending = False
