@@ -46,7 +46,8 @@ OK_COLOR = (40, 62, 88)
 ERROR_COLOR = (170, 40, 40)
 UNKNOWN_COLOR = (70, 70, 70)
 FACE_COLORS = {Status.OK: "#d8e6f5", Status.ERROR: "#ff9c9c", Status.UNKNOWN: "#9a9a9a"}
-PASTE_STEP = 40.0  # each paste lands this far right and down of the last
+PASTE_STEP = 40.0
+SCENE_EXTENT = 1e7  # scene units each way from the origin: far beyond any real graph  # each paste lands this far right and down of the last
 _URN_NODE = re.compile(r"node:([\w.]+)")
 
 # NodeGraphQt slots that would change its own model (and push onto its own undo stack)
@@ -82,6 +83,11 @@ class Canvas(QtCore.QObject):
         self.graph.register_nodes(list(NODE_CLASSES.values()))
         self.graph.set_acyclic(False)  # the document refuses cycles, and says so
         self.viewer = self.graph.viewer()
+        # A fixed scene rectangle: left to itself, the scene re-measures every item
+        # after each change to grow its rectangle, which made one edit O(nodes).
+        self.viewer.scene().setSceneRect(
+            QtCore.QRectF(-SCENE_EXTENT, -SCENE_EXTENT, 2 * SCENE_EXTENT, 2 * SCENE_EXTENT)
+        )
         self._items: dict[str, Any] = {}  # node id -> NodeGraphQt node
         self._ids: dict[str, str] = {}  # NodeGraphQt's internal id -> node id
         self._faces: dict[str, tuple[str, str, Status]] = {}

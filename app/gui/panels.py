@@ -130,27 +130,18 @@ class SummaryTable(QtWidgets.QTableWidget):
         self.verticalHeader().hide()
         self.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
         self.horizontalHeader().setStretchLastSection(True)
+        self._shown: dict[int, tuple[str, ...]] = {}  # row -> the texts it shows
         self.show_report(document.report)
         self._follow = _Deferred(document, self.show_report)
 
     def show_report(self, report: Report) -> None:
-        order = report.order + [n for n in report.results if n not in report.order]
+        """Rewrite only the cells whose text changed: a 2,000-row table stays cheap
+        to keep current while the user types."""
+        placed = set(report.order)
+        order = report.order + [n for n in report.results if n not in placed]
         rows = [report.results[n] for n in order]
         resize = self.rowCount() != len(rows) + 1
         self.setRowCount(len(rows) + 1)
-        for row, r in enumerate(rows):
-            cells = (
-                r.id,
-                r.type,
-                shape_text(r.shape) if r.error is None else "error",
-                f"{r.params:,}",
-                f"{r.macs:,}",
-            )
-            for col, text in enumerate(cells):
-                item = QtWidgets.QTableWidgetItem(text)
-                if r.error:
-                    item.setToolTip(r.error)
-                self.setItem(row, col, item)
         totals = (
             "Total",
             f"{memory_text(report.total_memory)} activations",
@@ -158,12 +149,33 @@ class SummaryTable(QtWidgets.QTableWidget):
             f"{report.total_params:,}",
             f"{report.total_macs:,}",
         )
-        for col, text in enumerate(totals):
-            item = QtWidgets.QTableWidgetItem(text)
-            font = item.font()
-            font.setBold(True)
-            item.setFont(font)
-            self.setItem(len(rows), col, item)
+        table = [
+            (
+                r.id,
+                r.type,
+                shape_text(r.shape) if r.error is None else "error",
+                f"{r.params:,}",
+                f"{r.macs:,}",
+            )
+            for r in rows
+        ]
+        for row, cells in enumerate([*table, totals]):
+            if self._shown.get(row) == cells:
+                continue
+            self._shown[row] = cells
+            error = rows[row].error if row < len(rows) else None
+            for col, text in enumerate(cells):
+                item = self.item(row, col)
+                if item is None:
+                    item = QtWidgets.QTableWidgetItem()
+                    self.setItem(row, col, item)
+                item.setText(text)
+                item.setToolTip(error or "")
+                font = item.font()
+                font.setBold(row == len(rows))
+                item.setFont(font)
+        for row in [r for r in self._shown if r > len(rows)]:
+            del self._shown[row]
         if resize:  # all but the last column, which keeps stretching to the edge
             for column in range(self.columnCount() - 1):
                 self.resizeColumnToContents(column)
