@@ -46,8 +46,8 @@ OK_COLOR = (40, 62, 88)
 ERROR_COLOR = (170, 40, 40)
 UNKNOWN_COLOR = (70, 70, 70)
 FACE_COLORS = {Status.OK: "#d8e6f5", Status.ERROR: "#ff9c9c", Status.UNKNOWN: "#9a9a9a"}
-PASTE_STEP = 40.0
-SCENE_EXTENT = 1e7  # scene units each way from the origin: far beyond any real graph  # each paste lands this far right and down of the last
+PASTE_STEP = 40.0  # each paste lands this far right and down of the last
+SCENE_EXTENT = 1e7  # scene units each way from the origin: far beyond any real graph
 _URN_NODE = re.compile(r"node:([\w.]+)")
 
 # NodeGraphQt slots that would change its own model (and push onto its own undo stack)
