@@ -65,7 +65,8 @@ def test_confusion_matrix_zooms_with_ctrl_wheel_and_fits_again_with_ctrl_0(qtbot
     wheel(table, 3, CTRL)
     assert table.zoom is not None
     assert table.columnWidth(0) > fitted
-    assert table.horizontalScrollBar().maximum() > 0  # larger than the dock: it scrolls
+    bar = table.horizontalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 0, timeout=2000)  # larger than the dock: it scrolls  # larger than the dock: it scrolls
     ctrl_key(table, QtCore.Qt.Key.Key_0, qtbot)
     assert table.zoom is None
     assert table.columnWidth(0) == pytest.approx(fitted, abs=2)

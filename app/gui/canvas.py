@@ -245,20 +245,21 @@ class Canvas(QtCore.QObject):
             self._reconcile_pending = True
             QtCore.QTimer.singleShot(0, self._reconcile)
 
+    def release_stale_grab(self) -> None:
+        """The mouse is up, but the scene can keep its grab on the pressed node (seen
+        after a press that changed the selection); a later view change (fit, zoom)
+        would then drag the selection along with no button held. Let go of it."""
+        grabber = self.viewer.scene().mouseGrabberItem()
+        no_button = QtWidgets.QApplication.mouseButtons() == QtCore.Qt.MouseButton.NoButton
+        if grabber is not None and no_button:
+            grabber.ungrabMouse()
+
     def _reconcile(self) -> None:
         """After a mouse gesture, every node the scene shows elsewhere than the document
         placed it becomes part of one Move: a drag of five nodes is one undo step, and a
         move NodeGraphQt did not report (it does not always) still reaches the document."""
         self._reconcile_pending = False
-        # The mouse is up, but the scene can keep its grab on the pressed node (seen
-        # after a press that changed the selection); a later view change would then
-        # drag the selection along with no button held. Let go of it.
-        grabber = self.viewer.scene().mouseGrabberItem()
-        if (
-            grabber is not None
-            and QtWidgets.QApplication.mouseButtons() == QtCore.Qt.MouseButton.NoButton
-        ):
-            grabber.ungrabMouse()
+        self.release_stale_grab()
         positions: dict[str, tuple[float, float] | None] = {}
         for node_id, item in self._items.items():
             x, y = item.view.xy_pos

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6 import QtCore, QtWidgets
 
-import app
 from app.export_files import write_export
 from graph_io.model import Graph
 from graph_io.yaml_io import load_graph, save_graph
@@ -27,14 +26,6 @@ if TYPE_CHECKING:
     from app.gui.training_panel import TrainingPanel
     from graph_io.editing import Document
 
-EXAMPLES = Path(app.__file__).resolve().parents[1] / "examples"
-TEMPLATES = {
-    "LeNet-5": "lenet5",
-    "MNIST CNN": "mnist_cnn",
-    "Digits CNN": "digits_cnn",
-    "Small VGG": "small_vgg",
-    "Mini ResNet": "resnet_mini",
-}
 Button = QtWidgets.QMessageBox.StandardButton
 RECENT_LIMIT = 10
 
@@ -98,8 +89,16 @@ class FileCommands(QtWidgets.QMainWindow):
             self.open_file(name, ask=False)
 
     def open_template(self, stem: str) -> None:
-        if self.maybe_save():
-            self.open_file(EXAMPLES / f"{stem}.yaml", ask=False, as_template=True)
+        """A template from the package (so an installed wheel has them too): a new,
+        unsaved graph."""
+        if not self.maybe_save():
+            return
+        import resources
+        from graph_io.yaml_io import loads_graph
+
+        template = resources.templates()[stem]
+        self._load(loads_graph(template.text(), f"{template.name}.yaml"), None)
+        self.fit()
 
     def open_file(self, path: str | Path, *, ask: bool = True, as_template: bool = False) -> bool:
         """Load a file; on failure show the loader's message and keep the open graph."""

@@ -8,13 +8,16 @@ from typing import Any
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+import resources
 from app.gui.canvas import Canvas
 from app.gui.conv_panel import ConvPanel
-from app.gui.file_commands import TEMPLATES, FileCommands
+from app.gui.file_commands import FileCommands
 from app.gui.panels import HelpView, Palette, ProblemsList, SummaryTable, status_text
 from app.gui.param_panel import ParamPanel
 from app.gui.results_panel import ResultsPanel
+from app.gui.runs_panel import RunsPanel
 from app.gui.search_popup import SearchPopup
+from app.gui.theme import ThemeSwitcher, app_icon
 from app.gui.training_panel import TrainingPanel
 from app.gui.view_state import EditLock, Selection
 from app.training.warmup import start_background_warm_up
@@ -84,7 +87,12 @@ class MainWindow(FileCommands):
         self.results_dock = self.add_dock(
             "Results", self.results, QtCore.Qt.DockWidgetArea.BottomDockWidgetArea
         )
+        self.runs = RunsPanel()
+        self.runs_dock = self.add_dock(
+            "Runs", self.runs, QtCore.Qt.DockWidgetArea.RightDockWidgetArea
+        )
         self.tabifyDockWidget(self.params_dock, self.training_dock)
+        self.tabifyDockWidget(self.training_dock, self.runs_dock)
         self.params_dock.raise_()
         self.tabifyDockWidget(self.problems_dock, self.results_dock)
         self.tabifyDockWidget(self.results_dock, self.kernels_dock)
@@ -92,6 +100,7 @@ class MainWindow(FileCommands):
         self.problems_dock.raise_()
         self.training.run_finished.connect(self._on_run_finished)
         self.training.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self._wire_runs()
         self.resizeDocks(
             [layers_dock, self.params_dock, self.help_dock],
             [210, 420, 420],
@@ -115,6 +124,7 @@ class MainWindow(FileCommands):
         tab.setContext(QtCore.Qt.ShortcutContext.WidgetWithChildrenShortcut)
         tab.activated.connect(self.open_search)
         self.setAcceptDrops(True)
+        self.setWindowIcon(app_icon())
         self.resize(1500, 950)
         screen = QtGui.QGuiApplication.primaryScreen()
         if screen is not None:  # never larger than the screen it opens on
@@ -126,6 +136,27 @@ class MainWindow(FileCommands):
         # with it; a run started before then starts the warm-up itself.
         QtCore.QTimer.singleShot(WARM_UP_DELAY_MS, start_background_warm_up)
 
+    def _wire_runs(self) -> None:
+        """The Runs dock: this graph's kept runs; open one's graph, load its weights for
+        the kernel view, or resume it in the Training dock."""
+        from app.training.checkpoint import read_weights
+        from app.training.run_folder import plan_resume
+        from nodes.errors import ConvasError
+
+        def resume(path: object) -> None:
+            try:
+                self.training.resume(plan_resume(path))  # type: ignore[arg-type]
+            except ConvasError as exc:
+                self.statusBar().showMessage(str(exc), 8000)
+
+        self.runs.set_graph(self.document.graph.name)
+        self.training.run_finished.connect(lambda _f: self.runs.refresh())
+        self.runs.open_graph_requested.connect(lambda p: self.open_file(p))
+        self.runs.load_weights_requested.connect(
+            lambda p: self.conv_view.set_weights(read_weights(p), f"weights of {p}")
+        )
+        self.runs.resume_requested.connect(resume)
+
     # ---- docks and state -------------------------------------------------------
     def add_dock(
         self, title: str, widget: QtWidgets.QWidget, area: QtCore.Qt.DockWidgetArea
@@ -136,6 +167,12 @@ class MainWindow(FileCommands):
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
         return dock
+
+    @staticmethod
+    def _app() -> QtWidgets.QApplication:
+        app = QtWidgets.QApplication.instance()
+        assert isinstance(app, QtWidgets.QApplication)
+        return app
 
     @property
     def graph(self) -> Graph:
@@ -193,14 +230,34 @@ class MainWindow(FileCommands):
     def _on_update(self, update: Update) -> None:
         if update.change.replaced:
             self.results.forget()
+            self.runs.set_graph(self.document.graph.name)
         self._update_title()
         self._update_undo_actions()
         if update.results or update.change.structural:
             self._update_status()
 
     def _update_status(self) -> None:
+        """Counts, output and validity, and what one training step would need in memory
+        at the Training dock's batch size (``graph_io.train_memory``)."""
+        from graph_io.train_memory import bytes_text, estimate
+        from graph_io.training_config import TrainingConfig
+
         report = self.document.report
-        self.statusBar().showMessage(status_text(report, len(self.document.graph.nodes)))
+        text = status_text(report, len(self.document.graph.nodes))
+        if report.ok:
+            try:
+                config = TrainingConfig.from_section(self.document.graph.training)
+            except ValueError:
+                config = TrainingConfig.from_section(None)
+            memory = estimate(
+                self.document.graph,
+                config.batch_size,
+                config.optimizer,
+                momentum=config.momentum,
+                report=report,
+            )
+            text += f" · training needs ≈ {bytes_text(memory.total)} at batch {config.batch_size}"
+        self.statusBar().showMessage(text)
 
     def _update_title(self, *_args: object) -> None:
         path = self.document.path
@@ -259,8 +316,8 @@ class MainWindow(FileCommands):
         self.recent_menu = file.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         templates = file.addMenu("&Templates")
-        for title, stem in TEMPLATES.items():
-            self._action(templates, title, lambda s=stem: self.open_template(s))
+        for template in resources.templates().values():
+            self._action(templates, template.title, lambda s=template.name: self.open_template(s))
         editing += [self.recent_menu.menuAction(), templates.menuAction()]
         file.addSeparator()
         self._action(file, "&Save", self.save, keys.Save)
@@ -302,6 +359,9 @@ class MainWindow(FileCommands):
         self._action(run, "S&top Training", self.training.stop, "Ctrl+.")
         run.addSeparator()
         self._action(run, "Save &Weights…", self.save_weights_dialog)
+        view = bar.addMenu("&View")
+        self.themes = ThemeSwitcher(self._app(), self.settings, self)
+        self.themes.add_menu(view.addMenu("&Theme"))
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "Layer Help", self.show_help, "F1")
 
@@ -323,6 +383,7 @@ class MainWindow(FileCommands):
 
     def fit(self) -> None:
         """Fit every node in view (NodeGraphQt's own fit groups items: slow for 500)."""
+        self.canvas.release_stale_grab()  # a view change must not drag a stale grab
         items = [n.view for n in self.canvas.graph.all_nodes()]
         if not items:
             return
