@@ -66,7 +66,7 @@ def test_confusion_matrix_zooms_with_ctrl_wheel_and_fits_again_with_ctrl_0(qtbot
     assert table.zoom is not None
     assert table.columnWidth(0) > fitted
     bar = table.horizontalScrollBar()
-    qtbot.waitUntil(lambda: bar.maximum() > 0, timeout=2000)  # larger than the dock: it scrolls  # larger than the dock: it scrolls
+    qtbot.waitUntil(lambda: bar.maximum() > 0, timeout=2000)  # outgrows the dock: it scrolls
     ctrl_key(table, QtCore.Qt.Key.Key_0, qtbot)
     assert table.zoom is None
     assert table.columnWidth(0) == pytest.approx(fitted, abs=2)
