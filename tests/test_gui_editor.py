@@ -682,3 +682,14 @@ def test_tab_search_adds_at_the_cursor_with_the_focus_on_the_canvas(
     qtbot.keyClick(window.search.field, QtCore.Qt.Key.Key_Return)
     assert list(window.graph.nodes)[-1] == "dropout_1"
     assert window.selection.ids == ("dropout_1",)
+
+
+def test_a_preset_dropped_from_the_palette_keeps_its_settings(window: MainWindow) -> None:
+    window.open_file(RESNET, ask=False)
+    viewport = window.viewer.viewport()
+    drop_from_palette(window, "Depthwise Conv2D", QtCore.QPointF(viewport.width() / 2, 40))
+    node = window.graph.nodes[list(window.graph.nodes)[-1]]
+    assert node.type == "Conv2D"
+    assert node.params["depthwise"] is True
+    press(window, "Ctrl+Z")
+    assert node.id not in window.graph.nodes

@@ -12,6 +12,8 @@ No shape maths happens here: faces show what inference reported.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -21,6 +23,7 @@ from NodeGraphQt.constants import MIME_TYPE
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from app.gui.node_classes import INPUT_PORT, NODE_CLASSES, OUTPUT_PORT, node_type_key
+from app.gui.panels import PRESET_MIME
 from app.gui.view_state import EditLock, Selection
 from graph_io.editing import (
     AddNodes,
@@ -175,12 +178,15 @@ class Canvas(QtCore.QObject):
             return False
         return True
 
-    def new_node(self, layer: str, pos: tuple[float, float]) -> Node:
-        return Node(unique_id(self.document.graph.nodes, layer), layer, {}, [], pos)
-
-    def add_layer(self, layer: str, pos: tuple[float, float] = (0.0, 0.0)) -> str | None:
-        """Add a layer at a scene position (one step) and select it; its id or None."""
-        node = self.new_node(layer, pos)
+    def add_layer(
+        self,
+        layer: str,
+        pos: tuple[float, float] = (0.0, 0.0),
+        params: dict[str, Any] | None = None,
+    ) -> str | None:
+        """Add a layer (with a preset's params) at a scene position (one step) and
+        select it; its id, or None when refused."""
+        node = Node(unique_id(self.document.graph.nodes, layer), layer, dict(params or {}), [], pos)
         if not self.execute(AddNodes([node])):
             return None
         self.select([node.id])
@@ -316,11 +322,18 @@ class Canvas(QtCore.QObject):
         text = bytes(mime.data(MIME_TYPE).data()).decode()
         keys = _URN_NODE.findall(text)
         layers = [k.split(".")[-1] for k in keys if k.split(".")[-1] in NODE_CLASSES]
+        presets: list[Any] = []
+        if mime.hasFormat(PRESET_MIME):
+            with contextlib.suppress(ValueError):
+                presets = json.loads(bytes(mime.data(PRESET_MIME).data()).decode())
         x, y = float(pos.x()), float(pos.y())
         batch: list[Node] = []
         taken = set(self.document.graph.nodes)
         for index, layer in enumerate(layers):
-            node = Node(unique_id(taken, layer), layer, {}, [], (x + 80 * index, y + 80 * index))
+            preset = presets[index] if index < len(presets) else {}
+            params = dict(preset) if isinstance(preset, dict) else {}
+            at = (x + 80 * index, y + 80 * index)
+            node = Node(unique_id(taken, layer), layer, params, [], at)
             taken.add(node.id)
             batch.append(node)
         if batch and self.execute(AddNodes(batch)):

@@ -278,9 +278,10 @@ class MainWindow(FileCommands):
         self.select(node_id)
         self.canvas.graph.center_on([self.canvas.node(node_id)])
 
-    def add_at_centre(self, layer: str) -> None:
+    def add_at_centre(self, layer: str, params: object = None) -> None:
         centre = self.viewer.mapToScene(self.viewer.viewport().rect().center())
-        self.canvas.add_layer(layer, (centre.x(), centre.y()))
+        preset = dict(params) if isinstance(params, dict) else None
+        self.canvas.add_layer(layer, (centre.x(), centre.y()), preset)
 
     def open_search(self) -> None:
         """The type-to-search box at the cursor (or the view's centre)."""

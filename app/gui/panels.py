@@ -7,6 +7,7 @@ selection): they follow every edit, undo and new file without the window telling
 from __future__ import annotations
 
 import html
+import json
 from typing import Any
 
 from NodeGraphQt.constants import MIME_TYPE, URN_SCHEME
@@ -28,21 +29,29 @@ def matches(spec: nodes.LayerSpec, needle: str) -> bool:
     return all(word in haystack for word in words)
 
 
+PRESET_MIME = "application/x-convas-params"  # a preset's parameters, beside the node URN
+PARAMS_ROLE = QtCore.Qt.ItemDataRole.UserRole + 1
+
+
 class _LayerTree(QtWidgets.QTreeWidget):
-    """Drags carry NodeGraphQt's node URN, so a drop on the canvas creates the layer."""
+    """Drags carry NodeGraphQt's node URN, so a drop on the canvas creates the layer,
+    and a preset's parameters (e.g. Depthwise Conv2D) as JSON beside it."""
 
     def mimeData(self, items: Any) -> QtCore.QMimeData:  # noqa: N802 - Qt override
         mime = QtCore.QMimeData()
-        types = [i.data(0, QtCore.Qt.ItemDataRole.UserRole) for i in items]
-        urn = ";".join(f"node:{node_type_key(t)}" for t in types if t)
+        chosen = [i for i in items if i.data(0, QtCore.Qt.ItemDataRole.UserRole)]
+        types = [i.data(0, QtCore.Qt.ItemDataRole.UserRole) for i in chosen]
+        urn = ";".join(f"node:{node_type_key(t)}" for t in types)
         mime.setData(MIME_TYPE, QtCore.QByteArray(f"{URN_SCHEME}{urn}".encode()))
+        params = [i.data(0, PARAMS_ROLE) or {} for i in chosen]
+        mime.setData(PRESET_MIME, QtCore.QByteArray(json.dumps(params).encode()))
         return mime
 
 
 class Palette(QtWidgets.QWidget):
     """Layers grouped by category; type to filter, drag onto the canvas or double-click."""
 
-    activated = QtCore.Signal(str)  # layer type
+    activated = QtCore.Signal(str, object)  # layer type, preset params (a dict)
 
     def __init__(self) -> None:
         super().__init__()
@@ -56,17 +65,20 @@ class Palette(QtWidgets.QWidget):
         layout.addWidget(self.search)
         layout.addWidget(self.tree)
         groups: dict[str, QtWidgets.QTreeWidgetItem] = {}
-        for spec in nodes.all_layers():
-            group = groups.get(spec.category)
+        members: dict[str, list[QtWidgets.QTreeWidgetItem]] = {}
+        for entry in nodes.registry.palette_entries():  # layers and their presets
+            group = groups.get(entry.category)
             if group is None:
-                group = QtWidgets.QTreeWidgetItem(self.tree, [spec.category])
+                group = QtWidgets.QTreeWidgetItem(self.tree, [entry.category])
                 group.setFlags(QtCore.Qt.ItemFlag.ItemIsEnabled)
-                groups[spec.category] = group
-                self.groups.append((group, []))
-            item = QtWidgets.QTreeWidgetItem(group, [spec.title])
-            self.groups[-1][1].append(item)
-            item.setData(0, QtCore.Qt.ItemDataRole.UserRole, spec.type)
-            item.setToolTip(0, spec.summary)
+                groups[entry.category] = group
+                members[entry.category] = []
+                self.groups.append((group, members[entry.category]))
+            item = QtWidgets.QTreeWidgetItem(group, [entry.title])
+            members[entry.category].append(item)
+            item.setData(0, QtCore.Qt.ItemDataRole.UserRole, entry.type)
+            item.setData(0, PARAMS_ROLE, dict(entry.params))
+            item.setToolTip(0, entry.summary)
         self.tree.expandAll()
         self.search.textChanged.connect(self.filter)
         self.tree.itemDoubleClicked.connect(self._double_clicked)
@@ -92,7 +104,7 @@ class Palette(QtWidgets.QWidget):
     def _double_clicked(self, item: QtWidgets.QTreeWidgetItem) -> None:
         layer = item.data(0, QtCore.Qt.ItemDataRole.UserRole)
         if layer:
-            self.activated.emit(layer)
+            self.activated.emit(layer, item.data(0, PARAMS_ROLE) or {})
 
 
 class _Deferred:
