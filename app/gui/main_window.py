@@ -26,6 +26,7 @@ from graph_io.layout import layout_positions
 from graph_io.model import Graph
 
 WARM_UP_DELAY_MS = 2000
+MEMORY_SETTLE_MS = 300  # the memory estimate follows once edits pause this long
 
 
 def scrolling(widget: QtWidgets.QWidget) -> QtWidgets.QScrollArea:
@@ -130,6 +131,11 @@ class MainWindow(FileCommands):
         if screen is not None:  # never larger than the screen it opens on
             room = screen.availableGeometry()
             self.resize(min(1500, room.width()), min(950, room.height()))
+        self._status = ""
+        self._memory_timer = QtCore.QTimer(self)
+        self._memory_timer.setSingleShot(True)
+        self._memory_timer.setInterval(MEMORY_SETTLE_MS)
+        self._memory_timer.timeout.connect(self._show_memory)
         self._update_title()
         self._update_status()
         # Later than start-up and the first file, which would otherwise share the GIL
@@ -237,27 +243,38 @@ class MainWindow(FileCommands):
             self._update_status()
 
     def _update_status(self) -> None:
-        """Counts, output and validity, and what one training step would need in memory
-        at the Training dock's batch size (``graph_io.train_memory``)."""
+        """Counts, output and validity now; the training-memory estimate once edits
+        pause (it walks the whole graph, which typing must not wait for)."""
+        report = self.document.report
+        self._status = status_text(report, len(self.document.graph.nodes))
+        self.statusBar().showMessage(self._status)
+        self._memory_timer.start()
+
+    def _show_memory(self) -> None:
+        """What one training step needs in memory at the Training dock's batch size
+        (``graph_io.train_memory``), after the counts in the status bar."""
         from graph_io.train_memory import bytes_text, estimate
         from graph_io.training_config import TrainingConfig
 
         report = self.document.report
-        text = status_text(report, len(self.document.graph.nodes))
-        if report.ok:
-            try:
-                config = TrainingConfig.from_section(self.document.graph.training)
-            except ValueError:
-                config = TrainingConfig.from_section(None)
-            memory = estimate(
-                self.document.graph,
-                config.batch_size,
-                config.optimizer,
-                momentum=config.momentum,
-                report=report,
+        if not report.ok:
+            return
+        try:
+            config = TrainingConfig.from_section(self.document.graph.training)
+        except ValueError:
+            config = TrainingConfig.from_section(None)
+        memory = estimate(
+            self.document.graph,
+            config.batch_size,
+            config.optimizer,
+            momentum=config.momentum,
+            report=report,
+        )
+        if self.statusBar().currentMessage() == self._status:  # not a message meanwhile
+            self.statusBar().showMessage(
+                f"{self._status} · training needs ≈ {bytes_text(memory.total)} "
+                f"at batch {config.batch_size}"
             )
-            text += f" · training needs ≈ {bytes_text(memory.total)} at batch {config.batch_size}"
-        self.statusBar().showMessage(text)
 
     def _update_title(self, *_args: object) -> None:
         path = self.document.path
