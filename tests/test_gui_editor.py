@@ -693,3 +693,22 @@ def test_a_preset_dropped_from_the_palette_keeps_its_settings(window: MainWindow
     assert node.params["depthwise"] is True
     press(window, "Ctrl+Z")
     assert node.id not in window.graph.nodes
+
+
+def test_summary_and_status_bar_show_training_memory_once_edits_pause(
+    window: MainWindow, qtbot: Any
+) -> None:
+    window.open_file(LENET, ask=False)
+    table = window.summary
+    column = len(table.HEADERS) - 1
+    total_row = len(window.graph.nodes)
+    qtbot.waitUntil(
+        lambda: (
+            "at batch 64" in (table.item(total_row, column) or QtWidgets.QTableWidgetItem()).text()
+        ),
+        timeout=3000,
+    )
+    assert table.item(1, column).text().endswith(("KB", "MB", "kB", "B"))
+    qtbot.waitUntil(lambda: "training needs" in window.statusBar().currentMessage(), timeout=3000)
+    set_param(window, "c1", "kernel", 40)  # invalid: no estimate to show
+    qtbot.waitUntil(lambda: table.item(total_row, column).text() == "", timeout=3000)

@@ -134,7 +134,11 @@ class _Deferred:
 
 
 class SummaryTable(QtWidgets.QTableWidget):
-    HEADERS = ("Node", "Type", "Output shape", "Params", "MACs")
+    """The torchinfo-like table, plus each node's share of a training step's memory
+    at the Training dock's batch size (filled in once edits pause)."""
+
+    HEADERS = ("Node", "Type", "Output shape", "Params", "MACs", "Training memory")
+    MEMORY_SETTLE_MS = 300
 
     def __init__(self, document: Document) -> None:
         super().__init__(0, len(self.HEADERS))
@@ -143,6 +147,12 @@ class SummaryTable(QtWidgets.QTableWidget):
         self.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
         self.horizontalHeader().setStretchLastSection(True)
         self._shown: dict[int, tuple[str, ...]] = {}  # row -> the texts it shows
+        self.document = document
+        self._rows: list[str] = []
+        self._memory_timer = QtCore.QTimer(self)
+        self._memory_timer.setSingleShot(True)
+        self._memory_timer.setInterval(self.MEMORY_SETTLE_MS)
+        self._memory_timer.timeout.connect(self.show_memory)
         self.show_report(document.report)
         self._follow = _Deferred(document, self.show_report)
 
@@ -188,9 +198,44 @@ class SummaryTable(QtWidgets.QTableWidget):
                 item.setFont(font)
         for row in [r for r in self._shown if r > len(rows)]:
             del self._shown[row]
+        self._rows = order
         if resize:  # all but the last column, which keeps stretching to the edge
             for column in range(self.columnCount() - 1):
                 self.resizeColumnToContents(column)
+        self._memory_timer.start()
+
+    def show_memory(self) -> None:
+        """Each node's training memory (weights, gradients, optimizer state, kept
+        activations) from ``graph_io.train_memory``; blank while the graph is invalid."""
+        from graph_io.train_memory import bytes_text, estimate
+        from graph_io.training_config import TrainingConfig
+
+        report = self.document.report
+        texts = [""] * (len(self._rows) + 1)
+        if report.ok:
+            try:
+                config = TrainingConfig.from_section(self.document.graph.training)
+            except ValueError:
+                config = TrainingConfig.from_section(None)
+            memory = estimate(
+                self.document.graph,
+                config.batch_size,
+                config.optimizer,
+                momentum=config.momentum,
+                report=report,
+            )
+            texts = [
+                bytes_text(memory.by_node[n].total) if n in memory.by_node else ""
+                for n in self._rows
+            ]
+            texts.append(f"{bytes_text(memory.total)} at batch {config.batch_size}")
+        for row, text in enumerate(texts):
+            item = self.item(row, len(self.HEADERS) - 1)
+            if item is None:
+                item = QtWidgets.QTableWidgetItem()
+                self.setItem(row, len(self.HEADERS) - 1, item)
+            if item.text() != text:
+                item.setText(text)
 
 
 class ProblemsList(QtWidgets.QListWidget):
