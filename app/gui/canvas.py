@@ -97,6 +97,7 @@ class Canvas(QtCore.QObject):
         self._pastes = 0
         self._shown: dict[str, tuple[float, float]] = {}  # where the document put each item
         self._reconcile_pending = False
+        self._reassert_pending = False
         self._take_over_viewer()
         document.subscribe(self._on_update)
         # Read the selection once the viewer has finished its mouse event: it reports
@@ -114,6 +115,8 @@ class Canvas(QtCore.QObject):
         for signal, slot in _VIEWER_SLOTS:
             getattr(viewer, signal).disconnect(getattr(self.graph, slot))
         viewer.moved_nodes.connect(self._on_moved)
+        for bar in (viewer.horizontalScrollBar(), viewer.verticalScrollBar()):
+            bar.valueChanged.connect(lambda _v: self._reassert_later())
         viewer.connection_changed.connect(self._on_connection_changed)
         viewer.connection_sliced.connect(self._on_sliced)
         viewer.node_name_changed.connect(self._on_name_edited)
@@ -250,6 +253,23 @@ class Canvas(QtCore.QObject):
         if not self._reconcile_pending:
             self._reconcile_pending = True
             QtCore.QTimer.singleShot(0, self._reconcile)
+
+    def _reassert_later(self) -> None:
+        if not self._reassert_pending:
+            self._reassert_pending = True
+            QtCore.QTimer.singleShot(0, self.reassert_positions)
+
+    def reassert_positions(self) -> None:
+        """Put every item back where the document says, after a change of the view
+        (fit, zoom, scroll): outside a mouse gesture nothing may move a node but a
+        command."""
+        self._reassert_pending = False
+        if QtWidgets.QApplication.mouseButtons() != QtCore.Qt.MouseButton.NoButton:
+            return  # a drag is on: the release will record it
+        self.release_stale_grab()
+        for node_id in list(self._items):
+            if node_id in self.document.graph.nodes:
+                self._place(node_id)
 
     def release_stale_grab(self) -> None:
         """The mouse is up, but the scene can keep its grab on the pressed node (seen

@@ -411,6 +411,8 @@ class MainWindow(FileCommands):
         rect = rect.adjusted(-60, -60, 60, 60)
         self.viewer.set_scene_rect([rect.x(), rect.y(), rect.width(), rect.height()])
         self.viewer.fitInView(rect, QtCore.Qt.AspectRatioMode.KeepAspectRatio)
+        self.canvas.reassert_positions()
+        QtCore.QTimer.singleShot(0, self.canvas.reassert_positions)
 
     # ---- events --------------------------------------------------------------------
     def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802
