@@ -331,3 +331,19 @@ def advice(memory: MemoryEstimate, available: int, graph: Graph) -> str:
         + "; ".join(parts)
         + f" — {fix}"
     )
+
+
+def estimate_with_settings(graph: Graph, report: Report) -> MemoryEstimate | None:
+    """The estimate at the graph's own training settings (batch size, optimizer), as
+    the editor shows it; None while the graph has problems."""
+    from graph_io.training_config import TrainingConfig
+
+    if not report.ok:
+        return None
+    try:
+        config = TrainingConfig.from_section(graph.training)
+    except ValueError:  # pydantic's ValidationError: the defaults, as the form shows
+        config = TrainingConfig.from_section(None)
+    return estimate(
+        graph, config.batch_size, config.optimizer, momentum=config.momentum, report=report
+    )

@@ -253,27 +253,15 @@ class MainWindow(FileCommands):
     def _show_memory(self) -> None:
         """What one training step needs in memory at the Training dock's batch size
         (``graph_io.train_memory``), after the counts in the status bar."""
-        from graph_io.train_memory import bytes_text, estimate
-        from graph_io.training_config import TrainingConfig
+        from graph_io.train_memory import bytes_text, estimate_with_settings
 
-        report = self.document.report
-        if not report.ok:
+        memory = estimate_with_settings(self.document.graph, self.document.report)
+        if memory is None:
             return
-        try:
-            config = TrainingConfig.from_section(self.document.graph.training)
-        except ValueError:
-            config = TrainingConfig.from_section(None)
-        memory = estimate(
-            self.document.graph,
-            config.batch_size,
-            config.optimizer,
-            momentum=config.momentum,
-            report=report,
-        )
         if self.statusBar().currentMessage() == self._status:  # not a message meanwhile
             self.statusBar().showMessage(
                 f"{self._status} · training needs ≈ {bytes_text(memory.total)} "
-                f"at batch {config.batch_size}"
+                f"at batch {memory.batch_size}"
             )
 
     def _update_title(self, *_args: object) -> None:

@@ -207,28 +207,16 @@ class SummaryTable(QtWidgets.QTableWidget):
     def show_memory(self) -> None:
         """Each node's training memory (weights, gradients, optimizer state, kept
         activations) from ``graph_io.train_memory``; blank while the graph is invalid."""
-        from graph_io.train_memory import bytes_text, estimate
-        from graph_io.training_config import TrainingConfig
+        from graph_io.train_memory import bytes_text, estimate_with_settings
 
-        report = self.document.report
+        memory = estimate_with_settings(self.document.graph, self.document.report)
         texts = [""] * (len(self._rows) + 1)
-        if report.ok:
-            try:
-                config = TrainingConfig.from_section(self.document.graph.training)
-            except ValueError:
-                config = TrainingConfig.from_section(None)
-            memory = estimate(
-                self.document.graph,
-                config.batch_size,
-                config.optimizer,
-                momentum=config.momentum,
-                report=report,
-            )
+        if memory is not None:
             texts = [
                 bytes_text(memory.by_node[n].total) if n in memory.by_node else ""
                 for n in self._rows
             ]
-            texts.append(f"{bytes_text(memory.total)} at batch {config.batch_size}")
+            texts.append(f"{bytes_text(memory.total)} at batch {memory.batch_size}")
         for row, text in enumerate(texts):
             item = self.item(row, len(self.HEADERS) - 1)
             if item is None:
