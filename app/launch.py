@@ -34,6 +34,9 @@ def main(path: str | None = None) -> int:
         window.open_file(path, ask=False)
     else:
         window.new_graph()
+    from app.gui.ready_probe import attach_if_asked
+
+    attach_if_asked(window.viewer.viewport())  # start-up benchmark: say when drawn and idle
     window.show()
     from app.gui.autosave import attach
 
