@@ -4,30 +4,33 @@ Shown for the current weights: the last finished run's when they still fit the
 graph, otherwise the initial weights the compiler would train from (same seed), so
 a student can see "a kernel slides over the image and makes a feature map" before
 training and compare after. All arrays come from ``app.training.conv_views``.
+
+The editor starts without torch: until the background warm-up has imported it, the
+view says it is loading and tries again, instead of freezing the window for the
+import.
 """
 
 from __future__ import annotations
 
-import torch
+from typing import TYPE_CHECKING
+
 from PySide6 import QtCore, QtWidgets
 
 from app.gui.images import to_pixmap
 from app.gui.tile_grid import TileGrid
-from app.gui.training_run import RunFinished
 from app.gui.view_state import Selection
-from app.training.conv_views import (
-    ConvViewError,
-    feature_map_images,
-    feature_maps,
-    kernel_tiles,
-    sample_image,
-)
 from app.training.data import PreparedData, prepare_data
+from app.training.warmup import start_background_warm_up, torch_ready
 from graph_io.compiler import compile_graph
 from graph_io.editing import Document, Update
 from graph_io.model import Graph
 from graph_io.training_config import TrainingConfig
 from nodes.errors import ConvasError
+
+if TYPE_CHECKING:
+    import torch
+
+    from app.gui.training_run import RunFinished
 
 SETTLE_MS = 250  # how long edits must pause before the views recompute
 
@@ -114,8 +117,14 @@ class ConvPanel(QtWidgets.QWidget):
 
     def _run_pending(self) -> None:
         self._pending = False
-        if self.isVisible() or self.window().isHidden():
-            self.update_view()
+        if not (self.isVisible() or self.window().isHidden()):
+            return
+        if not torch_ready():
+            start_background_warm_up()  # no-op once started
+            self.title.setText("Loading PyTorch…")
+            self._timer.start()  # look again shortly
+            return
+        self.update_view()
 
     def showEvent(self, event: object) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)  # type: ignore[arg-type]
@@ -145,6 +154,14 @@ class ConvPanel(QtWidgets.QWidget):
         return self._data[1], self._data[2]
 
     def update_view(self) -> None:
+        from app.training.conv_views import (
+            ConvViewError,
+            feature_map_images,
+            feature_maps,
+            kernel_tiles,
+            sample_image,
+        )
+
         graph = self.document.graph
         ok = self.document.report.ok
         if self.node_id is None or self.node_id not in graph.nodes or not ok:

@@ -11,7 +11,6 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from app.gui.tile_grid import MAX_TILE, ZOOM_HINT, ZOOM_STEP, TileGrid, wheel_steps, zoom_key
 from app.gui.training_run import RunFinished
-from app.training.conv_views import sample_image
 
 SAMPLES_SHOWN = 64
 WRONG = QtGui.QColor("#ff6b6b")
@@ -126,6 +125,8 @@ class ResultsPanel(QtWidgets.QWidget):
         self.samples.clear()
 
     def show_run(self, finished: RunFinished) -> None:
+        from app.training.conv_views import sample_image  # torch: loaded by the run
+
         evaluation = finished.evaluation
         if evaluation is None:
             self.headline.setText(

@@ -8,9 +8,9 @@ result goes to the result and kernel views through ``run_finished``.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-import pyqtgraph as pg
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from app.gui.training_form import TrainingForm
 from app.gui.training_run import RunCrashed, RunFinished, TrainingRun
@@ -23,47 +23,77 @@ from graph_io.editing import Compound, Document, SetParam, SetTraining, Update
 from graph_io.training_config import TrainingConfig
 from nodes.errors import ConvasError
 
-TRAIN_PEN = pg.mkPen("#4a9eff", width=1.5)
-VAL_PEN = pg.mkPen("#ff9f40", width=2)
 REDRAW_MS = 100
+TRAIN_COLOUR, VAL_COLOUR = "#4a9eff", "#ff9f40"
+LINES = ("train_loss", "val_loss", "train_acc", "val_acc")
 
 
 class Curves(QtWidgets.QWidget):
     """Loss and accuracy against epochs, per batch for training and per epoch for
-    validation; points are appended, never redrawn from scratch."""
+    validation; points are appended, never redrawn from scratch.
+
+    The pyqtgraph plots are made when the curves are first shown: importing pyqtgraph
+    takes ~0.2 s that the editor's start-up should not pay. Until then the points are
+    only collected.
+    """
 
     def __init__(self) -> None:
         super().__init__()
-        layout = QtWidgets.QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        self.loss = pg.PlotWidget(title="Loss")
-        self.accuracy = pg.PlotWidget(title="Accuracy")
-        self.accuracy.setYRange(0, 1)
-        for plot in (self.loss, self.accuracy):
+        self._layout = QtWidgets.QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self.lines: dict[str, Any] = {}  # name -> pyqtgraph PlotDataItem, once made
+        self._plots: list[Any] = []
+        self._epochs: int | None = None
+        self.clear()
+
+    def showEvent(self, event: QtGui.QShowEvent) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        self.make_plots()
+
+    def make_plots(self) -> None:
+        """Create the two plots (once) and draw what was collected so far."""
+        if self._plots:
+            return
+        import pyqtgraph as pg
+
+        train_pen = pg.mkPen(TRAIN_COLOUR, width=1.5)
+        val_pen = pg.mkPen(VAL_COLOUR, width=2)
+        loss = pg.PlotWidget(title="Loss")
+        accuracy = pg.PlotWidget(title="Accuracy")
+        accuracy.setYRange(0, 1)
+        for plot in (loss, accuracy):
             plot.addLegend(offset=(-10, 10))
             plot.setLabel("bottom", "epoch")
             plot.showGrid(x=True, y=True, alpha=0.2)
             plot.setMinimumHeight(80)
-            layout.addWidget(plot)
-        self.train_loss = self.loss.plot(pen=TRAIN_PEN, name="train")
-        self.val_loss = self.loss.plot(pen=VAL_PEN, symbol="o", symbolSize=5, name="validation")
-        self.train_acc = self.accuracy.plot(pen=TRAIN_PEN, name="train")
-        self.val_acc = self.accuracy.plot(pen=VAL_PEN, symbol="o", symbolSize=5, name="validation")
-        self.clear()
+            self._layout.addWidget(plot)
+        self._plots = [loss, accuracy]
+        validation = {"symbol": "o", "symbolSize": 5, "name": "validation"}
+        self.lines = {
+            "train_loss": loss.plot(pen=train_pen, name="train"),
+            "val_loss": loss.plot(pen=val_pen, **validation),
+            "train_acc": accuracy.plot(pen=train_pen, name="train"),
+            "val_acc": accuracy.plot(pen=val_pen, **validation),
+        }
+        self._set_x_range()
+        self.redraw()
+
+    def _set_x_range(self) -> None:
+        if self._epochs is not None:
+            for plot in self._plots:
+                plot.setXRange(0, self._epochs, padding=0.02)
 
     def clear(self, epochs: int | None = None) -> None:
         """Forget the last run; with ``epochs``, fix the x axis to the whole run so the
         curves grow into a steady frame instead of rescaling at every point."""
         if epochs is not None:
-            for plot in (self.loss, self.accuracy):
-                plot.setXRange(0, epochs, padding=0.02)
+            self._epochs = epochs
+            self._set_x_range()
         self._turn = 0
         self._drawn: dict[str, int] = {}
-        self.data: dict[str, tuple[list[float], list[float]]] = {
-            k: ([], []) for k in ("train_loss", "val_loss", "train_acc", "val_acc")
-        }
-        for name in self.data:
-            getattr(self, name).setData([], [])
+        self.data: dict[str, tuple[list[float], list[float]]] = {k: ([], []) for k in LINES}
+        for line in self.lines.values():
+            line.setData([], [])
 
     def add(self, name: str, x: float, y: float) -> None:
         xs, ys = self.data[name]
@@ -71,19 +101,21 @@ class Curves(QtWidgets.QWidget):
         ys.append(y)
 
     def redraw(self) -> None:
-        for name, (xs, ys) in self.data.items():
-            getattr(self, name).setData(xs, ys)
+        for name, line in self.lines.items():
+            line.setData(*self.data[name])
 
     def redraw_next(self) -> None:
         """Update one of the two plots, alternating: painting a plot costs ~15 ms on
         a busy CPU, so one per frame keeps the window's frames short while training."""
+        if not self.lines:
+            return
         names = ("train_loss", "val_loss") if self._turn == 0 else ("train_acc", "val_acc")
         self._turn = 1 - self._turn
         for name in names:
             xs, ys = self.data[name]
             if len(xs) != self._drawn.get(name, -1):
                 self._drawn[name] = len(xs)
-                getattr(self, name).setData(xs, ys)
+                self.lines[name].setData(xs, ys)
 
     def points(self, name: str) -> int:
         return len(self.data[name][0])

@@ -16,12 +16,11 @@ import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6 import QtCore
 
 from app.training.data import PreparedData, prepare_data
-from app.training.engine import train
-from app.training.evaluate import EvalResult, predict
 from app.training.events import Event, TrainResult
 from app.training.run_folder import Checkpoint, new_run_path
 from app.training.warmup import start_background_warm_up, wait_until_warm
@@ -29,6 +28,9 @@ from graph_io.compiler import compile_graph
 from graph_io.model import Graph
 from graph_io.training_config import TrainingConfig
 from nodes.errors import ConvasError
+
+if TYPE_CHECKING:
+    from app.training.evaluate import EvalResult
 
 POLL_MS = 30
 # While a run is on, the GUI thread asks for the GIL back after at most this long
@@ -105,6 +107,11 @@ class TrainingRun(QtCore.QObject):
     def _work(self) -> None:
         try:
             wait_until_warm()
+            # Imported on this thread, after the warm-up: the engine needs torch, which
+            # the editor does not load at start-up.
+            from app.training.engine import train
+            from app.training.evaluate import predict
+
             data = prepare_data(self.graph, self.config, self.base_dir)
             result = train(
                 self.graph,

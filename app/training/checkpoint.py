@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save
 
 from graph_io.compiler import compile_graph
 from graph_io.model import Graph
 from nodes.errors import ConvasError
+
+if TYPE_CHECKING:  # imported on use: the editor imports this module at start-up
+    import torch
 
 
 class WeightsError(ConvasError):
@@ -32,6 +34,8 @@ def save_weights(
     which reports a full disk as a ``SafetensorError`` that callers could not tell
     from a bad tensor.
     """
+    from safetensors.torch import save
+
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in state.items()}
     data = save(tensors, metadata=metadata or {})
     with open(path, "wb") as handle:
@@ -44,6 +48,8 @@ def read_weights(path: str | Path) -> dict[str, torch.Tensor]:
         raise WeightsError(f"{file}: not a regular file; give a .safetensors weights file")
     if not file.is_file():
         raise WeightsError(f"{file}: weights file not found")
+    from safetensors.torch import load_file
+
     try:
         return load_file(str(file))
     except (SafetensorError, OSError, ValueError) as exc:

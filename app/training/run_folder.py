@@ -38,12 +38,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import torch
 from safetensors import SafetensorError
-from safetensors.torch import load as load_tensors
-from safetensors.torch import save as save_tensors
 
 from app.training.data import PreparedData
 from app.training.events import EpochEnd, Event, Log
@@ -56,6 +53,9 @@ from graph_io.summary import format_table
 from graph_io.training_config import TrainingConfig
 from graph_io.yaml_io import dumps_graph
 from nodes.errors import ConvasError
+
+if TYPE_CHECKING:  # only writing and resuming runs need torch; listing them must not
+    import torch
 
 FORMAT = "convas-run-1"
 STATUS_FILE = "run.json"
@@ -107,6 +107,8 @@ def environment(device: torch.device) -> dict[str, Any]:
     """What a run's numbers depend on besides the graph, its config and the data."""
     from importlib.metadata import PackageNotFoundError, version
 
+    import torch
+
     try:
         convas = version("convas")
     except PackageNotFoundError:
@@ -151,6 +153,9 @@ def checkpoint_bytes(
     best_accuracy: float | None,
 ) -> bytes:
     """A safetensors file: tensors as tensors, everything else as JSON metadata."""
+    import torch
+    from safetensors.torch import save as save_tensors
+
     tensors = {f"model.{k}": v.detach().to("cpu") for k, v in model.state_dict().items()}
     state = optimizer.state_dict()
     plain: dict[str, dict[str, Any]] = {}
@@ -175,6 +180,8 @@ def checkpoint_bytes(
 
 def load_checkpoint(path: Path) -> Checkpoint:
     """Read a checkpoint written by ``checkpoint_bytes``; ``RunError`` names the problem."""
+    from safetensors.torch import load as load_tensors
+
     try:
         raw = path.read_bytes()
         tensors = load_tensors(raw)
@@ -417,6 +424,8 @@ def run_files() -> tuple[str, ...]:
 
 
 def _weights_bytes(state: Mapping[str, torch.Tensor], graph_name: str) -> bytes:
+    from safetensors.torch import save as save_tensors
+
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in state.items()}
     return save_tensors(tensors, metadata={"format": "convas-weights-1", "graph": graph_name})
 

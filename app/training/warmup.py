@@ -1,5 +1,9 @@
 """Pay torch's and scikit-learn's one-time start-up costs before the first run.
 
+The editor starts without torch (importing it takes 1.5–2 s); this warm-up is also
+what imports it, in the background, and ``torch_ready`` tells views that need torch
+(the kernel view) whether they can use it without freezing the window.
+
 The first optimizer step imports large parts of torch lazily, and the digits set
 imports scikit-learn; loading their C extensions holds the GIL for 100–200 ms at a
 time. In the editor that would freeze the window during a training thread's first
@@ -9,6 +13,7 @@ training waits for it to finish instead of paying the cost mid-run.
 
 from __future__ import annotations
 
+import sys
 import threading
 
 _done = threading.Event()
@@ -64,3 +69,13 @@ def wait_until_warm(timeout: float | None = None) -> bool:
     if _thread is None:
         return True
     return _done.wait(timeout)
+
+
+def torch_ready() -> bool:
+    """True when using torch on the calling thread costs no import: the warm-up has
+    finished, or torch was imported with no warm-up under way (the command line,
+    tests). While the warm-up is importing it, the caller should try again later
+    rather than wait for the import lock."""
+    if _thread is not None:
+        return _done.is_set()
+    return "torch" in sys.modules

@@ -15,9 +15,15 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-import torch
 
-from app.training.datasets.base import Dataset, DatasetError, Shape3, conform, sample_indices
+from app.training.datasets.base import (
+    Dataset,
+    DatasetError,
+    Shape3,
+    conform,
+    from_numpy,
+    sample_indices,
+)
 
 IDX_IMAGES_MAGIC = 2051
 IDX_LABELS_MAGIC = 2049
@@ -131,15 +137,11 @@ def _make_dataset(
     if chosen is not None:
         images, labels = images[chosen], labels[chosen]
     pixels = _to_unit_float(_images_to_nchw(images, where), where)
-    x = conform(
-        torch.from_numpy(np.ascontiguousarray(pixels)), channels, height, width, where=where
-    )
+    x = conform(from_numpy(np.ascontiguousarray(pixels)), channels, height, width, where=where)
     if name is None:
         name = path.name.removesuffix(".gz").removesuffix(".npz") or str(path)
     note = renumbering_note(classes, where)
-    return Dataset(
-        x, torch.from_numpy(labels), classes, name, str(path), notes=(note,) if note else ()
-    )
+    return Dataset(x, from_numpy(labels), classes, name, str(path), notes=(note,) if note else ())
 
 
 # --------------------------------------------------------------------------- npz

@@ -10,13 +10,14 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
-from torch.nn import functional
 
 from nodes.errors import ConvasError
+
+if TYPE_CHECKING:  # torch is imported where tensors are made: the editor starts without it
+    import torch
 
 Shape3 = tuple[int, int, int]
 """An image shape without the batch dimension: channels, height, width."""
@@ -46,6 +47,15 @@ def check_request(channels: int, height: int, width: int, size: int | None = Non
         )
     if size is not None and size < 1:
         raise DatasetError(f"dataset size must be at least 1 sample, got {size}")
+
+
+def from_numpy(array: np.ndarray) -> torch.Tensor:
+    """A tensor sharing ``array``'s memory. Loaders go through this so that only
+    building a dataset imports torch: listing datasets and checking shapes (which the
+    editor does at start-up) must not."""
+    import torch
+
+    return torch.from_numpy(array)
 
 
 def _chunk_samples(x: torch.Tensor) -> int:
@@ -80,6 +90,8 @@ class Normalization:
     @classmethod
     def fit(cls, x: torch.Tensor) -> Normalization:
         """Mean and population std of each channel of an ``(N, C, H, W)`` tensor."""
+        import torch
+
         if x.ndim != 4 or x.shape[0] == 0:
             raise DatasetError(
                 "cannot fit a normalization: the training set is empty or not N×C×H×W "
@@ -110,6 +122,8 @@ class Normalization:
 
     def apply(self, x: torch.Tensor) -> torch.Tensor:
         """Normalize ``(N, C, H, W)`` or ``(C, H, W)`` images (returns a new tensor)."""
+        import torch
+
         if x.ndim < 3 or x.shape[-3] != self.channels:
             raise DatasetError(
                 f"normalization was fitted on {self.channels}-channel images but got a "
@@ -153,6 +167,8 @@ class Dataset:
     """What a user should know about how the data was read (e.g. renumbered labels)."""
 
     def __post_init__(self) -> None:
+        import torch
+
         where = f"dataset '{self.name}' ({self.source})"
         if self.x.ndim != 4 or self.x.dtype != torch.float32:
             raise DatasetError(
@@ -186,9 +202,13 @@ class Dataset:
         return len(self.classes)
 
     def class_counts(self) -> list[int]:
+        import torch
+
         return [int(n) for n in torch.bincount(self.y, minlength=self.num_classes)]
 
     def subset(self, indices: Sequence[int] | np.ndarray | torch.Tensor) -> Dataset:
+        import torch
+
         index = torch.as_tensor(np.asarray(indices, dtype=np.int64))
         return Dataset(self.x[index], self.y[index], list(self.classes), self.name, self.source)
 
@@ -257,6 +277,8 @@ def split(dataset: Dataset, val_fraction: float, seed: int = 0) -> tuple[Dataset
 
 def convert_channels(x: torch.Tensor, channels: int, *, where: str) -> torch.Tensor:
     """Grey -> any count by repetition, RGB -> grey by ITU-R 601 luminance (as Pillow)."""
+    import torch
+
     have = x.shape[1]
     if have == channels:
         return x
@@ -273,6 +295,9 @@ def convert_channels(x: torch.Tensor, channels: int, *, where: str) -> torch.Ten
 
 def resize(x: torch.Tensor, height: int, width: int) -> torch.Tensor:
     """Bilinear resize with antialiasing, so shrinking doesn't alias fine strokes."""
+    import torch
+    from torch.nn import functional
+
     if x.shape[0] == 0:
         return x.new_zeros((0, x.shape[1], height, width))
     if tuple(x.shape[2:]) == (height, width):

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-import torch
 
-from app.training.datasets.base import Dataset, Shape3, conform, sample_indices
+from app.training.datasets.base import Dataset, Shape3, conform, from_numpy, sample_indices
 
 DIGITS_SHAPE: Shape3 = (1, 8, 8)
 DIGITS_CLASSES = tuple(str(d) for d in range(10))
@@ -25,12 +24,10 @@ def load_digits(
     chosen = sample_indices(labels, size, seed)
     if chosen is not None:
         images, labels = images[chosen], labels[chosen]
-    x = conform(
-        torch.from_numpy(images[:, None]), channels, height, width, where="dataset 'digits'"
-    )
+    x = conform(from_numpy(images[:, None]), channels, height, width, where="dataset 'digits'")
     return Dataset(
         x=x,
-        y=torch.from_numpy(labels),
+        y=from_numpy(labels),
         classes=list(DIGITS_CLASSES),
         name="digits",
         source="scikit-learn load_digits (bundled 8x8 handwritten digits)",

@@ -11,10 +11,9 @@ import os
 from pathlib import Path
 
 import numpy as np
-import torch
 from PIL import Image, ImageOps
 
-from app.training.datasets.base import Dataset, DatasetError, Shape3, sample_indices
+from app.training.datasets.base import Dataset, DatasetError, Shape3, from_numpy, sample_indices
 
 _COMMON_EXTENSIONS = frozenset(
     {
@@ -131,8 +130,8 @@ def load_folder(
     for i, path in enumerate(files):
         x[i] = _read_image(path, channels, height, width)
     return Dataset(
-        x=torch.from_numpy(x),
-        y=torch.from_numpy(labels),
+        x=from_numpy(x),
+        y=from_numpy(labels),
         classes=[name for name, _ in classes],
         name=root.name or str(root),
         source=str(root),

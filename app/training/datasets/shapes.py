@@ -11,9 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-import torch
 
-from app.training.datasets.base import Dataset, DatasetError, Shape3, conform, format_shape
+from app.training.datasets.base import (
+    Dataset,
+    DatasetError,
+    Shape3,
+    conform,
+    format_shape,
+    from_numpy,
+)
 
 SHAPE_CLASSES = ("circle", "square", "triangle", "cross")
 DEFAULT_COUNT = 2000
@@ -114,12 +120,10 @@ def load_shapes(
     """``size`` (default 2000) shapes drawn directly at the requested size."""
     count = DEFAULT_COUNT if size is None else size
     images, labels = generate_shapes(count, height, width, seed)
-    x = conform(
-        torch.from_numpy(images[:, None]), channels, height, width, where="dataset 'shapes'"
-    )
+    x = conform(from_numpy(images[:, None]), channels, height, width, where="dataset 'shapes'")
     return Dataset(
         x=x,
-        y=torch.from_numpy(labels),
+        y=from_numpy(labels),
         classes=list(SHAPE_CLASSES),
         name="shapes",
         source=f"generated: {count} images of {format_shape((1, height, width))}, seed {seed}",
