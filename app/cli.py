@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from importlib.metadata import PackageNotFoundError, version
 
@@ -45,6 +46,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args_list = sys.argv[1:] if argv is None else list(argv)
+    try:
+        return _dispatch(args_list)
+    except BrokenPipeError:
+        return _reader_left()
+
+
+def _dispatch(args_list: list[str]) -> int:
     for arg in args_list:
         if "\x00" in arg:  # no file name can hold one; open() would raise ValueError
             print(f"error: argument {arg!r} contains a NUL character", file=sys.stderr)
@@ -61,6 +69,25 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     return int(run(args))
+
+
+def _reader_left() -> int:
+    """Exit quietly when the reader of our output went away (``convas ... | head -3``).
+
+    Whatever the command did (a run's files are written before its summary is
+    printed) stays done; only the rest of the output is dropped. The standard
+    streams are pointed at the null device so that Python's own flush at exit does
+    not raise a second time. 1, as the output was cut short: like a tool killed by
+    SIGPIPE, a pipeline with ``set -o pipefail`` notices.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            os.dup2(devnull, stream.fileno())
+        except (OSError, ValueError):  # a replaced stream without a descriptor
+            continue
+    os.close(devnull)
+    return 1
 
 
 def open_editor(path: str | None, parser: argparse.ArgumentParser) -> int:

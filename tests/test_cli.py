@@ -127,3 +127,58 @@ def test_editor_without_display_falls_back_to_summary(tmp_path: Path) -> None:
     first, rest = done.stdout.split("\n", 1)
     assert first.startswith("convas: no display available")
     assert "Total params: 61,706" in rest
+
+
+def _convas_into_closed_pipe(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run `convas` with its output going to a pipe nobody reads (``... | head`` gone)."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "app.cli", *args],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+            cwd=cwd,
+            timeout=120,
+        )
+    finally:
+        os.close(write_end)
+
+
+def test_train_piped_into_a_closed_reader_exits_quietly(tmp_path: Path) -> None:
+    graph = ROOT / "examples" / "digits_cnn.yaml"
+    out = tmp_path / "run"
+    done = _convas_into_closed_pipe(
+        "train", str(graph), "--epochs", "1", "--out", str(out), cwd=ROOT
+    )
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "BrokenPipeError" not in done.stderr
+    assert "epoch 1/1" in done.stderr  # the run itself went on and finished
+    assert (out / "model.safetensors").is_file()
+    assert json.loads((out / "run.json").read_text())["status"] == "finished"
+
+
+def test_summary_piped_into_a_closed_reader_exits_quietly(tmp_path: Path) -> None:
+    done = _convas_into_closed_pipe("summary", str(LENET), cwd=tmp_path)
+    assert (done.returncode, done.stderr) == (1, "")
+
+
+def test_nan_loss_is_reported_once(tmp_path: Path) -> None:
+    graph = ROOT / "examples" / "digits_cnn.yaml"
+    done = subprocess.run(
+        [sys.executable, "-m", "app.cli", "train", str(graph), "--optimizer", "SGD"]
+        + ["--lr", "100", "--epochs", "2", "--out", str(tmp_path / "run")],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stderr.count("loss became NaN") == 1, done.stderr
+    last = done.stderr.replace("\r", "\n").strip().splitlines()[-1]
+    assert last.startswith("error: loss became NaN at epoch 1"), last

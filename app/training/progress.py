@@ -43,8 +43,12 @@ class ProgressPrinter:
                 f"epoch {event.epoch}/{event.epochs}  loss {event.train_loss:.4f}  "
                 f"acc {event.train_accuracy:.1%}{val}  {event.samples_per_s:,.0f} samples/s"
             )
-        elif isinstance(event, Log | RunFailed):
-            self.write(("error: " if isinstance(event, RunFailed) else "note: ") + event.message)
+        elif isinstance(event, RunFailed):
+            # The engine raises TrainingError with the same message right after, and the
+            # command prints that one line; here the bar only makes way for it.
+            self.close()
+        elif isinstance(event, Log):
+            self.write("note: " + event.message)
 
     def write(self, text: str) -> None:
         if self.bar is not None:
