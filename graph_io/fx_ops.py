@@ -153,10 +153,14 @@ def _multiply(node: fx.Node, tensors: list[fx.Node]) -> nn.Module:
 
 
 def _pattern(node: fx.Node, values: Mapping[fx.Node, Any]) -> tuple[nn.Module, fx.Node] | None:
-    from graph_io.fx_patterns import PatternError, channel_shuffle, channel_slice
+    from graph_io.fx_patterns import PatternError, channel_shuffle, channel_slice, spatial_mean
 
     try:
-        return channel_slice(node, values) or channel_shuffle(node, values)
+        return (
+            channel_slice(node, values)
+            or channel_shuffle(node, values)
+            or spatial_mean(node, values)
+        )
     except PatternError as exc:
         raise UnsupportedOpError(str(exc)) from None
 

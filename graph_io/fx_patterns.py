@@ -10,7 +10,11 @@ steps before it:
 - the usual channel shuffle, ``x.view(N, g, C // g, H, W)``, then
   ``transpose(1, 2)`` or ``permute(0, 2, 1, 3, 4)`` (and maybe ``contiguous()``),
   then ``view``/``reshape`` (or ``flatten(1, 2)``) back to ``N, C, H, W``, is
-  ``nn.ChannelShuffle(g)``.
+  ``nn.ChannelShuffle(g)``;
+- a mean over each feature map, ``x.mean((2, 3))``, ``torch.mean(x, dim=[-2, -1],
+  keepdim=True)``, ``x.mean(3).mean(2)`` or ``x.flatten(2).mean(-1)``, is
+  ``nn.AdaptiveAvgPool2d(1)`` (one value per channel kept as Cx1x1), followed by
+  ``nn.Flatten()`` when the spatial axes are dropped (a global average pool).
 
 Shapes are read from the values recorded when the traced model ran, so sizes and
 offsets are exact for the import's input shape. The steps in between never become
@@ -30,6 +34,7 @@ _SPLITS = frozenset({"chunk", "split", "tensor_split", "split_with_sizes"})
 _SWAPS = frozenset({"transpose", "permute", "swapaxes", "swapdims"})
 _RESHAPES = frozenset({"view", "reshape"})
 _REJOINS = _RESHAPES | {"flatten"}  # Convas's own export ends with flatten(1, 2)
+_MAP_STEPS = _REJOINS | {"mean", "squeeze", "contiguous"}
 
 
 class PatternError(Exception):
@@ -107,6 +112,92 @@ def channel_shuffle(
     ):
         return None
     return nn.ChannelShuffle(int(grouped.shape[1])), source
+
+
+def spatial_mean(node: fx.Node, values: Mapping[fx.Node, Any]) -> tuple[nn.Module, fx.Node] | None:
+    """``(module, source)`` when ``node`` ends averaging each feature map of an NxCxHxW
+    ``source`` to one value: ``AdaptiveAvgPool2d(1)``, then ``Flatten`` unless the
+    result keeps its 1x1 axes. A ``squeeze`` of the 1x1 axes of a pooled ``source``
+    (``pool(x).squeeze(-1).squeeze(-1)``) is the ``Flatten`` alone.
+
+    The steps back from ``node`` may be means over the axes after the channels,
+    squeezes of such axes and reshapes that keep the batch and channel axes
+    (``flatten(2)``, ``view(N, C, -1)``): each averages equally sized groups of one
+    channel's values or only rearranges them, so together they give each channel's
+    mean. None when ``node`` is neither a mean nor a squeeze; ``PatternError`` for a
+    mean over the channels or the batch, one leaving several values per channel, or
+    a squeeze that could drop the batch axis.
+    """
+    from torch import fx, nn
+
+    name = _method_or_function(node)
+    if name not in ("mean", "squeeze") or not _is_tensor(values.get(node)):
+        return None
+    result, first = values[node], node.args[0] if node.args else None
+    if not isinstance(first, fx.Node) or not _is_tensor(values.get(first)):
+        return None
+    if not _within_maps(node, values[first].dim()):
+        if name == "squeeze":
+            raise PatternError(
+                "squeezes without naming the axes, which also drops a batch of one — "
+                "write squeeze(-1) or flatten(1)"
+            )
+        raise PatternError(
+            "averages over the channels, the batch or everything; Convas averages "
+            "within each feature map (AdaptiveAvgPool2D, GlobalAvgPool2D)"
+        )
+    leading = tuple(result.shape[:2])
+    source: fx.Node | None = None
+    averaged = False
+    step: Any = node
+    while isinstance(step, fx.Node) and _method_or_function(step) in _MAP_STEPS:
+        before = step.args[0] if step.args else None
+        if not isinstance(before, fx.Node) or not _is_tensor(values.get(before)):
+            break
+        value = values[before]
+        if (
+            value.dim() < 3
+            or tuple(value.shape[:2]) != leading
+            or not _within_maps(step, value.dim())
+        ):
+            break
+        averaged = averaged or _method_or_function(step) == "mean"
+        if value.dim() == 4 and (averaged or value.shape[2:].numel() == 1):
+            source = before
+        step = before
+    if source is None:
+        return None
+    if result.dim() not in (2, 4) or result.shape[2:].numel() != 1:
+        per_channel = result.shape[2:].numel()
+        raise PatternError(
+            f"leaves {per_channel} values of each channel "
+            f"({'x'.join(str(d) for d in result.shape[1:])}); Convas keeps one value per "
+            "channel, as Cx1x1 (AdaptiveAvgPool2D) or C (GlobalAvgPool2D)"
+        )
+    if not averaged:  # only 1x1 axes squeezed away (to NxC: a squeeze lowers the rank)
+        return nn.Flatten(), source
+    pool = nn.AdaptiveAvgPool2d(1)
+    return (pool if result.dim() == 4 else nn.Sequential(pool, nn.Flatten())), source
+
+
+def _within_maps(step: fx.Node, rank: int) -> bool:
+    """True when ``step`` (a mean, squeeze, flatten or reshape of a rank-``rank``
+    tensor whose first two axes it keeps) touches only the axes after the channels."""
+    name = _method_or_function(step)
+    if name == "contiguous" or name in _RESHAPES:
+        return True  # the kept leading axes were checked on the values
+    rest: list[Any] = list(step.args[1:])
+    if name == "flatten":
+        start = step.kwargs.get("start_dim", rest[0] if rest else 0)
+        return isinstance(start, int) and start % rank >= 2
+    if step.kwargs.get("dtype") is not None:
+        return False
+    dims = step.kwargs.get("dim", rest[0] if rest else None)
+    if isinstance(dims, int):
+        dims = [dims]
+    if not isinstance(dims, tuple | list) or not dims:
+        return False  # no dim: the mean of everything, or every size-1 axis squeezed
+    return all(isinstance(d, int) and -rank <= d < rank and d % rank >= 2 for d in dims)
 
 
 def _swaps_groups(node: fx.Node) -> bool:

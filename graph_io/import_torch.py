@@ -634,8 +634,18 @@ def _matchers() -> list[LayerSpec]:
 def _best_match(
     modules: Sequence[nn.Module | None], shape: Shape
 ) -> tuple[LayerSpec, int, dict[str, Any]] | None:
-    """The layer covering the most of ``modules`` from their start (first on ties)."""
-    chain = [m for m in modules if m is not None]
+    """The layer covering the most of ``modules`` from their start (first on ties).
+
+    An operation's module may be an ``nn.Sequential`` of several steps (``x.mean((2,
+    3))`` is ``AdaptiveAvgPool2d(1)`` then ``Flatten``): matchers see its steps, and a
+    match counts only when it ends where an operation ends. The count returned is in
+    operations.
+    """
+    chain: list[nn.Module] = []
+    ends: dict[int, int] = {}  # modules in ``chain`` -> operations they make up
+    for index, module in enumerate(m for m in modules if m is not None):
+        chain.extend(_steps(module))
+        ends[len(chain)] = index + 1
     best: tuple[LayerSpec, int, dict[str, Any]] | None = None
     for spec in _matchers():
         assert spec.from_torch is not None
@@ -643,12 +653,20 @@ def _best_match(
             found = spec.from_torch(chain, shape)
         except Exception:  # a matcher meeting a module it never imagined: no match
             found = None
-        if found is None:
+        if found is None or found[0] not in ends:
             continue
-        count, params = found
-        if 1 <= count <= len(chain) and (best is None or count > best[1]):
+        count, params = ends[found[0]], found[1]
+        if best is None or count > best[1]:
             best = (spec, count, dict(params))
     return best
+
+
+def _steps(module: nn.Module) -> list[nn.Module]:
+    """The modules one operation stands for: a Sequential's children, else itself."""
+    from torch import nn
+
+    children = list(module.children()) if type(module) is nn.Sequential else []
+    return children or [module]
 
 
 def _wiring_problem(spec: LayerSpec, sources: list[fx.Node]) -> str | None:

@@ -168,9 +168,9 @@ def test_summary_piped_into_a_closed_reader_exits_quietly(tmp_path: Path) -> Non
 
 def test_nan_loss_is_reported_once(tmp_path: Path) -> None:
     graph = ROOT / "examples" / "digits_cnn.yaml"
+    command = ["train", str(graph), "--optimizer", "SGD", "--lr", "100", "--epochs", "2"]
     done = subprocess.run(
-        [sys.executable, "-m", "app.cli", "train", str(graph), "--optimizer", "SGD"]
-        + ["--lr", "100", "--epochs", "2", "--out", str(tmp_path / "run")],
+        [sys.executable, "-m", "app.cli", *command, "--out", str(tmp_path / "run")],
         capture_output=True,
         text=True,
         check=False,

@@ -1,6 +1,6 @@
 """The functional spellings of Convas layers import like their module forms: gates
-``x * w``, activation functions and methods, adaptive pooling, channel slices,
-chunk/split pieces and the view/permute channel shuffle."""
+``x * w``, activation functions and methods, adaptive pooling, means over the feature
+maps, channel slices, chunk/split pieces and the view/permute channel shuffle."""
 
 from __future__ import annotations
 
@@ -171,3 +171,63 @@ class NotChannels(nn.Module):
 def test_indexing_other_than_channel_ranges_says_so() -> None:
     with pytest.raises(TorchImportError, match="only a channel range x\\[:, a:b\\] is supported"):
         import_module(NotChannels(), (2, 4, 4))
+
+
+@pytest.mark.parametrize(
+    ("step", "layers"),
+    [
+        (lambda x: x.mean((2, 3)), ["GlobalAvgPool2D"]),
+        (lambda x: x.mean([2, 3]), ["GlobalAvgPool2D"]),
+        (lambda x: x.mean(dim=(-2, -1)), ["GlobalAvgPool2D"]),
+        (lambda x: torch.mean(x, dim=[3, 2], keepdim=False), ["GlobalAvgPool2D"]),
+        (lambda x: x.mean(3).mean(2), ["GlobalAvgPool2D"]),
+        (lambda x: x.mean(-1).mean(-1), ["GlobalAvgPool2D"]),
+        (lambda x: x.flatten(2).mean(-1), ["GlobalAvgPool2D"]),
+        (lambda x: x.view(x.size(0), x.size(1), -1).mean(2), ["GlobalAvgPool2D"]),
+        (lambda x: x.mean((2, 3), keepdim=True), ["AdaptiveAvgPool2D"]),
+        (lambda x: torch.flatten(x.mean((2, 3), keepdim=True), 1), ["GlobalAvgPool2D"]),
+        (lambda x: torch.flatten(F.adaptive_avg_pool2d(x, 1), 1), ["GlobalAvgPool2D"]),
+        (lambda x: F.adaptive_avg_pool2d(x, 1).squeeze(-1).squeeze(-1), ["GlobalAvgPool2D"]),
+        (lambda x: F.adaptive_avg_pool2d(x, 1).squeeze((2, 3)), ["GlobalAvgPool2D"]),
+        (lambda x: x.mean((2, 3)).relu(), ["GlobalAvgPool2D", "Activation"]),
+    ],
+    ids=[
+        "mean(2,3)",
+        "mean[2,3]",
+        "mean(dim=(-2,-1))",
+        "torch.mean",
+        "mean(3).mean(2)",
+        "mean(-1).mean(-1)",
+        "flatten(2).mean(-1)",
+        "view(N,C,-1).mean(2)",
+        "keepdim",
+        "keepdim+flatten",
+        "adaptive+flatten",
+        "adaptive+squeeze",
+        "adaptive+squeeze(2,3)",
+        "then-relu",
+    ],
+)
+def test_means_over_the_feature_maps_are_global_pools(
+    step: Callable[[torch.Tensor], torch.Tensor], layers: list[str]
+) -> None:
+    found = imported(Wrap(step))
+    assert [kind for kind, _ in found] == ["Conv2D", *layers]
+    if layers == ["AdaptiveAvgPool2D"]:
+        assert found[1][1] == {"output_size": 1}
+
+
+@pytest.mark.parametrize(
+    ("step", "message"),
+    [
+        (lambda x: x.mean(1, keepdim=True), "averages over the channels, the batch or everything"),
+        (lambda x: x.mean(3), r"leaves 6 values of each channel \(4x6\)"),
+        (lambda x: F.adaptive_avg_pool2d(x, 1).squeeze(), "also drops a batch of one"),
+    ],
+    ids=["channels", "one-axis", "bare-squeeze"],
+)
+def test_other_means_and_squeezes_say_why(
+    step: Callable[[torch.Tensor], torch.Tensor], message: str
+) -> None:
+    with pytest.raises(TorchImportError, match=message):
+        import_module(Wrap(step), (4, 6, 6))
