@@ -78,6 +78,24 @@ def as_op(node: fx.Node, root: nn.Module, values: Mapping[fx.Node, Any]) -> Op:
     return Op(node, _twin_module(node, name, values), tensors)
 
 
+_RANDOM = frozenset(
+    {
+        "bernoulli", "rand", "rand_like", "randn", "randn_like", "randint", "randint_like",
+        "randperm", "normal", "uniform", "multinomial", "exponential", "geometric",
+        "cauchy", "log_normal", "random",
+    }
+)  # fmt: skip
+
+
+def draws_random(node: fx.Node) -> bool:
+    """True for an operation that draws random numbers (``torch.rand``, ``x.bernoulli_``).
+
+    Dropout is a module or ``F.dropout`` and is matched as such; other draws in a
+    model's forward() are training-time tricks like stochastic depth.
+    """
+    return node.op in ("call_function", "call_method") and _name(node) in _RANDOM
+
+
 def merge_chained_sums(ops: dict[fx.Node, Op]) -> None:
     """Fold ``a + b + c`` (two binary adds in a trace) into one n-ary ``Add``, and
     ``a * b * c`` into one ``Multiply``.

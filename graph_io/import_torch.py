@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import nodes as registry
 from graph_io.errors import GraphError, TorchImportError
-from graph_io.fx_ops import Op, UnsupportedOpError, as_op, merge_chained_sums
+from graph_io.fx_ops import Op, UnsupportedOpError, as_op, draws_random, merge_chained_sums
 from graph_io.ids import id_problem, unique_id
 from graph_io.import_problems import (
     Problem,
@@ -58,6 +58,15 @@ TOLERANCE = 1e-5
 outputs up to 1 in magnitude; larger outputs are compared relative to their size)."""
 
 INPUT_ID = "input"
+
+RANDOM_IN_TRAINING = (
+    "draws random numbers while training, as stochastic depth (drop path, drop "
+    "connect) does; Convas has no such layer — it does nothing in evaluation, so "
+    "build the model with its rate set to 0 to import it (the same weights and "
+    "evaluation outputs)"
+)
+"""Why a random draw other than Dropout's is refused rather than imported as the
+identity it is in evaluation: an import reproduces the model as it trains, too."""
 
 
 @dataclass
@@ -216,6 +225,7 @@ class _Importer:
         self.alias: dict[fx.Node, fx.Node] = {}  # pass-through operation -> its input
         self.position = {node: index for index, node in enumerate(traced.graph.nodes)}
         self.problems: list[Problem] = []
+        self.problem_nodes: list[fx.Node | None] = []  # the operation of each problem
         self.matches: list[_Match] = []
         self.input: fx.Node | None = None
 
@@ -223,6 +233,7 @@ class _Importer:
     def problem(self, node: fx.Node, text: str, settings: Sequence[str] = ()) -> None:
         position = self.position.get(node, -1)
         self.problems.append(problem_at(node, self.traced, text, position, settings))
+        self.problem_nodes.append(node)
 
     def raise_problems(self) -> None:
         if not self.problems:
@@ -277,6 +288,7 @@ class _Importer:
         """Module forms for every operation the output depends on (only those)."""
         stack, seen = [result], set()
         placeholders: list[fx.Node] = []
+        random: list[fx.Node] = []
         while stack:
             node = stack.pop()
             if node in seen:
@@ -287,6 +299,10 @@ class _Importer:
                 continue
             if node.op == "get_attr":
                 self.problem(node, "Convas layers hold their own weights; use a torch.nn layer")
+                continue
+            if draws_random(node):  # its inputs only say what to draw: look no further
+                self.problem(node, RANDOM_IN_TRAINING)
+                random.append(node)
                 continue
             try:
                 op = as_op(node, self.traced, self.values)
@@ -301,6 +317,7 @@ class _Importer:
                 self.alias[node] = op.inputs[0]
             self.ops[node] = op
             stack.extend(op.inputs)
+        self.forget_random_fallout(random)
         self.ops = dict(sorted(self.ops.items(), key=lambda item: self.position[item[0]]))
         merge_chained_sums(self.ops)
         placeholders.sort(key=lambda n: self.position[n])
@@ -313,6 +330,40 @@ class _Importer:
                 f"forward() uses {len(placeholders)} inputs ({names}); a Convas graph has one"
             )
         self.input = placeholders[0]
+
+    def forget_random_fallout(self, random: list[fx.Node]) -> None:
+        """Keep one problem per random draw, not one per step of its arithmetic.
+
+        Stochastic depth is written as a draw, then ``x / keep * mask``: the division
+        and the shape of ``mask`` are refused too, but only because of the draw. The
+        operations of the same module that use the draw, or only feed operations that
+        do, are its fallout; their problems are dropped, the draw's stays.
+        """
+        if not random:
+            return
+        fallout: set[fx.Node] = set()
+        for draw in random:
+            scope = _scope_path(draw)
+            within = [n for n in self.traced.graph.nodes if _scope_path(n) == scope]
+            tainted = {draw}
+            for node in within:  # trace order: users come after what they use
+                if any(source in tainted for source in node.all_input_nodes):
+                    tainted.add(node)
+            changed = True
+            while changed:  # ...and what only feeds them
+                changed = False
+                for node in within:
+                    if node not in tainted and node.users and set(node.users) <= tainted:
+                        tainted.add(node)
+                        changed = True
+            fallout |= tainted - {draw}
+        kept = [
+            (problem, node)
+            for problem, node in zip(self.problems, self.problem_nodes, strict=True)
+            if node not in fallout
+        ]
+        self.problems = [problem for problem, _ in kept]
+        self.problem_nodes = [node for _, node in kept]
 
     def resolve(self, node: fx.Node) -> fx.Node:
         while node in self.alias:
@@ -486,6 +537,7 @@ class _Importer:
             head = heads.get(found.node or "")
             if head is None:
                 self.problems.append(Problem(-1, "the graph", "", found.message))
+                self.problem_nodes.append(None)
             else:
                 self.problem(head, found.message)
         for match in self.matches:

@@ -178,3 +178,60 @@ def test_paths_are_compressed_exactly_or_abbreviated() -> None:
     )
     assert compress_paths(["s1.0", "s1.1", "s2.0", "s3"]) == "s1.0–1, s2.0, s3"
     assert compress_paths([f"x{i}" for i in range(7)]) == "x0 … x6 (7 places)"
+
+
+class DropPath(nn.Module):
+    """Stochastic depth as timm writes it: active only while training."""
+
+    def __init__(self, rate: float) -> None:
+        super().__init__()
+        self.rate = rate
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.rate == 0.0 or not self.training:
+            return x
+        keep = 1 - self.rate
+        mask = keep + torch.rand((x.shape[0], 1, 1, 1), dtype=x.dtype, device=x.device)
+        return x.div(keep) * mask.floor_()
+
+
+class Residual(nn.Module):
+    def __init__(self, rate: float) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(4, 4, 3, padding=1)
+        self.drop_path = DropPath(rate)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.drop_path(self.conv(x).relu())
+
+
+class Blocks(nn.Module):
+    def __init__(self, rate: float) -> None:
+        super().__init__()
+        self.layers = nn.Sequential(*(Residual(rate) for _ in range(3)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.flatten(self.layers(x).mean((2, 3), keepdim=True), 1)
+
+
+def test_stochastic_depth_is_named_once_per_draw_with_the_fix() -> None:
+    error = import_error(Blocks(0.1), (4, 6, 6))
+    assert str(error).splitlines()[0] == (
+        "cannot import 'Blocks': 3 operations have no Convas layer — "
+        "3 × torch.rand() in layers.0–2.drop_path:"
+    )
+    [line] = error.problems
+    mask = "mask = keep + torch.rand((x.shape[0], 1, 1, 1), dtype=x.dtype, device=x.device)"
+    assert line.startswith(f"3 × torch.rand() at {at(mask)[:60]}")
+    assert line.endswith(
+        "` in 'layers.0–2.drop_path' (DropPath): draws random numbers while training, as "
+        "stochastic depth (drop path, drop connect) does; Convas has no such layer — it does "
+        "nothing in evaluation, so build the model with its rate set to 0 to import it (the "
+        "same weights and evaluation outputs)"
+    )
+    # As the message says: the same model with rate 0 imports, weights and all.
+    assert [n.type for n in import_module(Blocks(0.0), (4, 6, 6)).graph.nodes.values()] == [
+        "Input",
+        *["Conv2D", "Add"] * 3,
+        "GlobalAvgPool2D",
+    ]
