@@ -6,9 +6,11 @@ node ids as names and its ``state_dict`` keys equal those of the compiled Convas
 model, so weights trained in Convas load into it unchanged.
 
 No layer has a code template. The code is read off the modules each layer's builder
-returns (``graph_io.module_code``), and parameter-free join modules inline their
-``forward_code`` (``a + b``, ``torch.cat``), so a new layer type exports with no
-change here.
+returns (``graph_io.module_code``), parameter-free join modules inline their
+``forward_code`` (``a + b``, ``torch.cat``), and a module with weights that is a
+``torch.nn`` module called between tensor methods says so with ``code_form`` (a
+channels-first LayerNorm: ``self.norm(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)``),
+so a new layer type exports with no change here.
 """
 
 from __future__ import annotations
@@ -142,17 +144,24 @@ def _body(
         inline = getattr(module, "forward_code", None)
         if callable(inline) and not any(True for _ in module.state_dict()):
             expression = str(inline(args))
-        else:
-            probes = probe_inputs(report.results[nid].input_shapes)
-            with torch.no_grad():
-                code = module_code(module, probes, f"{graph.nodes[nid].type} '{nid}'", "        ")
-            layers.append(_fit(f"        self.{nid} = ", code))
-            expression = f"self.{nid}({', '.join(args)})"
-        if nid == last:
-            forward.append(f"        return {expression}")
-        else:
-            forward.append(f"        {variables[nid]} = {expression}")
+            forward.append(_assign(variables[nid], expression, nid == last))
+            continue
+        probes = probe_inputs(report.results[nid].input_shapes)
+        call = "{call}({x})"
+        form = getattr(module, "code_form", None)
+        if callable(form):  # a torch.nn module called between tensor methods
+            module, prepare, call = form()
+            probes = tuple(prepare(probe) for probe in probes)
+        with torch.no_grad():
+            code = module_code(module, probes, f"{graph.nodes[nid].type} '{nid}'", "        ")
+        layers.append(_fit(f"        self.{nid} = ", code))
+        expression = call.format(call=f"self.{nid}", x=", ".join(args))
+        forward.append(_assign(variables[nid], expression, nid == last))
     return layers, forward
+
+
+def _assign(variable: str, expression: str, last: bool) -> str:
+    return f"        return {expression}" if last else f"        {variable} = {expression}"
 
 
 def _fit(prefix: str, code: str) -> str:

@@ -42,6 +42,8 @@ def as_op(node: fx.Node, root: nn.Module, values: Mapping[fx.Node, Any]) -> Op:
     """The module form of ``node`` (a call_module/call_function/call_method node)."""
     from torch import fx, nn
 
+    from graph_io.fx_patterns import channel_layer_norm_twin
+
     tensors = [
         a
         for a in _flat(node.args, node.kwargs)
@@ -56,6 +58,9 @@ def as_op(node: fx.Node, root: nn.Module, values: Mapping[fx.Node, Any]) -> Op:
         module = root.get_submodule(str(node.target))
         if computed:
             raise UnsupportedOpError("takes computed non-tensor arguments")
+        twin = channel_layer_norm_twin(module)  # a model's own module the tracer kept whole
+        if twin is not None:
+            return Op(node, twin, tensors)
         return Op(node, None if isinstance(module, nn.Identity) else module, tensors)
     name = _name(node)
     if name in ("add", "iadd") or node.target is operator.add:
@@ -64,7 +69,7 @@ def as_op(node: fx.Node, root: nn.Module, values: Mapping[fx.Node, Any]) -> Op:
         return Op(node, _multiply(node, tensors), tensors)
     if name in ("cat", "concat", "concatenate"):
         return Op(node, _concat(node, values), tensors)
-    pattern = _pattern(node, values)
+    pattern = _pattern(node, values, root)
     if pattern is not None:
         return Op(node, pattern[0], [pattern[1]])
     if name in ("view", "reshape"):
@@ -170,13 +175,22 @@ def _multiply(node: fx.Node, tensors: list[fx.Node]) -> nn.Module:
     return Multiply()
 
 
-def _pattern(node: fx.Node, values: Mapping[fx.Node, Any]) -> tuple[nn.Module, fx.Node] | None:
-    from graph_io.fx_patterns import PatternError, channel_shuffle, channel_slice, spatial_mean
+def _pattern(
+    node: fx.Node, values: Mapping[fx.Node, Any], root: nn.Module
+) -> tuple[nn.Module, fx.Node] | None:
+    from graph_io.fx_patterns import (
+        PatternError,
+        channel_layer_norm,
+        channel_shuffle,
+        channel_slice,
+        spatial_mean,
+    )
 
     try:
         return (
             channel_slice(node, values)
             or channel_shuffle(node, values)
+            or channel_layer_norm(node, values, root)
             or spatial_mean(node, values)
         )
     except PatternError as exc:

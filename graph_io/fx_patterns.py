@@ -11,6 +11,10 @@ steps before it:
   ``transpose(1, 2)`` or ``permute(0, 2, 1, 3, 4)`` (and maybe ``contiguous()``),
   then ``view``/``reshape`` (or ``flatten(1, 2)``) back to ``N, C, H, W``, is
   ``nn.ChannelShuffle(g)``;
+- the channels-first LayerNorm, ``x.permute(0, 2, 3, 1)``, then ``nn.LayerNorm(C)``
+  or ``F.layer_norm(x, (C,), weight, bias, eps)`` (as ``nn.LayerNorm`` subclasses
+  such as timm's ``LayerNorm2d`` write it), then ``permute(0, 3, 1, 2)``, is a
+  ``ChannelLayerNorm`` holding those weights;
 - a mean over each feature map, ``x.mean((2, 3))``, ``torch.mean(x, dim=[-2, -1],
   keepdim=True)``, ``x.mean(3).mean(2)`` or ``x.flatten(2).mean(-1)``, is
   ``nn.AdaptiveAvgPool2d(1)`` (one value per channel kept as Cx1x1), followed by
@@ -112,6 +116,148 @@ def channel_shuffle(
     ):
         return None
     return nn.ChannelShuffle(int(grouped.shape[1])), source
+
+
+_TO_CHANNELS_LAST = (0, 2, 3, 1)
+_TO_CHANNELS_FIRST = (0, 3, 1, 2)
+
+
+def channel_layer_norm(
+    node: fx.Node, values: Mapping[fx.Node, Any], root: nn.Module
+) -> tuple[nn.Module, fx.Node] | None:
+    """``(ChannelLayerNorm, source)`` when ``node`` ends a LayerNorm over the channels
+    of an NxCxHxW ``source``: permute to channels-last, layer norm over the last axis,
+    permute back. The module holds copies of the weights the layer norm used."""
+    from torch import fx
+
+    if _permutation(node) != _TO_CHANNELS_FIRST:
+        return None
+    norm = _skip_contiguous(node.args[0])
+    if not isinstance(norm, fx.Node):
+        return None
+    before = _skip_contiguous(norm.args[0]) if norm.args else None
+    if not isinstance(before, fx.Node) or _permutation(before) != _TO_CHANNELS_LAST:
+        return None
+    source = before.args[0]
+    if not isinstance(source, fx.Node) or not _is_tensor(values.get(source)):
+        return None
+    if values[source].dim() != 4:
+        return None
+    channels = int(values[source].shape[1])
+    found = _layer_norm_settings(norm, values, root)
+    if found is None or tuple(found[0]) != (channels,):
+        return None
+    _, weight, bias, eps = found
+    return _channel_layer_norm(channels, weight, bias, eps), source
+
+
+def channel_layer_norm_twin(module: nn.Module) -> nn.Module | None:
+    """A ``ChannelLayerNorm`` computing exactly what the model's own ``module`` does,
+    or None.
+
+    Candidates are modules outside torch.nn with no submodules, exactly two
+    parameters ``weight`` and ``bias`` of C values, and a number ``eps``; one is
+    accepted when, run in evaluation mode on a random NxCxHxW probe, it gives the
+    same values as the twin. Such a module is often written with the mean and
+    variance spelled out, which no layer matcher could follow step by step.
+    """
+    import torch
+
+    if type(module).__module__.startswith("torch.") or any(True for _ in module.children()):
+        return None
+    found = dict(module.named_parameters(recurse=False))
+    weight, bias, eps = found.get("weight"), found.get("bias"), getattr(module, "eps", None)
+    if set(found) != {"weight", "bias"} or not isinstance(eps, float | int):
+        return None
+    if weight is None or bias is None or weight.dim() != 1 or bias.shape != weight.shape:
+        return None
+    if not weight.is_floating_point():
+        return None
+    twin = _channel_layer_norm(int(weight.shape[0]), weight.detach(), bias.detach(), float(eps))
+    probe = torch.randn(2, int(weight.shape[0]), 3, 4, generator=torch.Generator().manual_seed(0))
+    flags = [(m, m.training) for m in module.modules()]
+    try:
+        module.eval()
+        with torch.no_grad():
+            got = module(probe.to(weight.dtype))
+            want = twin(probe)
+    except Exception:  # it does not even run like a layer norm
+        return None
+    finally:
+        for m, flag in flags:
+            m.training = flag
+    if not isinstance(got, torch.Tensor) or got.shape != want.shape:
+        return None
+    return twin if torch.allclose(got.float(), want, atol=1e-5, rtol=1e-5) else None
+
+
+def _layer_norm_settings(
+    node: fx.Node, values: Mapping[fx.Node, Any], root: nn.Module
+) -> tuple[tuple[int, ...], Any, Any, float] | None:
+    """(normalized shape, weight, bias, eps) of an ``nn.LayerNorm`` call or of
+    ``F.layer_norm`` with weights that are the model's parameters (or None)."""
+    from torch import fx, nn
+
+    if node.op == "call_module":
+        module = root.get_submodule(str(node.target))
+        if not isinstance(module, nn.LayerNorm) or type(module).forward is not nn.LayerNorm.forward:
+            return None
+        shape = tuple(int(d) for d in module.normalized_shape)
+        return shape, module.weight, module.bias, float(module.eps)
+    if _method_or_function(node) != "layer_norm" or node.op != "call_function":
+        return None
+    names = ("input", "normalized_shape", "weight", "bias", "eps")
+    given = dict(zip(names, node.args, strict=False)) | dict(node.kwargs)
+    if set(given) - set(names):
+        return None
+    shape_arg, eps = given.get("normalized_shape"), given.get("eps", 1e-5)
+    if not isinstance(shape_arg, tuple | list | int) or not isinstance(eps, float | int):
+        return None
+    shape = (shape_arg,) if isinstance(shape_arg, int) else tuple(shape_arg)
+    if not all(isinstance(d, int) for d in shape):
+        return None
+    tensors = []
+    for name in ("weight", "bias"):
+        arg = given.get(name)
+        if arg is not None and (not isinstance(arg, fx.Node) or arg.op != "get_attr"):
+            return None  # computed weights: not a layer's own parameters
+        tensors.append(None if arg is None else values.get(arg))
+    return shape, tensors[0], tensors[1], float(eps)
+
+
+def _channel_layer_norm(channels: int, weight: Any, bias: Any, eps: float) -> nn.Module:
+    import torch
+
+    from nodes.torch_modules import ChannelLayerNorm
+
+    norm = ChannelLayerNorm(channels, eps=eps)
+    with torch.no_grad():
+        if weight is None and bias is None:
+            norm.weight = norm.bias = None  # type: ignore[assignment]
+            norm.elementwise_affine = False
+        else:
+            norm.weight.copy_(weight if weight is not None else torch.ones(channels))
+            if bias is None:
+                norm.bias = None  # type: ignore[assignment]
+            else:
+                norm.bias.copy_(bias)
+    return norm
+
+
+def _permutation(node: Any) -> tuple[int, ...] | None:
+    """The axes order of a ``permute`` of a 4-axis tensor, else None."""
+    from torch import fx
+
+    if not isinstance(node, fx.Node) or _method_or_function(node) != "permute":
+        return None
+    dims: list[Any] = list(node.args[1:])
+    if not dims and isinstance(node.kwargs.get("dims"), tuple | list):
+        dims = [node.kwargs["dims"]]
+    if len(dims) == 1 and isinstance(dims[0], tuple | list):
+        dims = list(dims[0])
+    if len(dims) != 4 or not all(isinstance(d, int) for d in dims):
+        return None
+    return tuple(d % 4 for d in dims)
 
 
 def spatial_mean(node: fx.Node, values: Mapping[fx.Node, Any]) -> tuple[nn.Module, fx.Node] | None:

@@ -34,6 +34,7 @@ import torch
 from torch import fx, nn
 from torch.fx.node import map_aggregate
 
+from graph_io.fx_patterns import channel_layer_norm_twin
 from graph_io.import_problems import SOURCE
 
 EXAMPLE_BATCHES = (1, 2)
@@ -170,6 +171,7 @@ class SizedTracer(fx.Tracer):
         self._inputs = 0
         self._running = False  # computing examples: torch's tracing patches step aside
         self.values: dict[fx.Node, Any] = {}  # each node's value on the second example
+        self._twins: dict[nn.Module, bool] = {}  # is_leaf_module's verdicts on own modules
 
     def proxy(self, node: fx.Node) -> fx.Proxy:
         return SizedProxy(node, self)
@@ -214,6 +216,19 @@ class SizedTracer(fx.Tracer):
                 self.failed_module = self.path_of_module(m)
             raise
 
+    def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
+        """torch.nn's modules, and a model's own modules that compute what a Convas
+        layer does in a way no matcher follows step by step (``fx_patterns``)."""
+        if super().is_leaf_module(m, module_qualified_name):
+            return True
+        if m not in self._twins:
+            self._running = True  # the probe runs the module on real tensors
+            try:
+                self._twins[m] = channel_layer_norm_twin(m) is not None
+            finally:
+                self._running = False
+        return self._twins[m]
+
     def getattr(self, attr: str, attr_val: Any, parameter_proxy_cache: dict[str, Any]) -> Any:
         if self._running:  # a parameter read by a leaf module running on examples
             return attr_val
@@ -226,7 +241,11 @@ class SizedTracer(fx.Tracer):
             self._inputs += 1
             return self.examples if self._inputs == 1 else None
         if kind == "get_attr":
-            value = _fetch(self.root, str(target))
+            self._running = True  # reading it must not make another get_attr node
+            try:
+                value = _fetch(self.root, str(target))
+            finally:
+                self._running = False
             return (value, value) if value is not None else None
         found: list[Any] = []
         self._running = True

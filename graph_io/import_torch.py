@@ -458,8 +458,10 @@ class _Importer:
         """'conv1' for module conv1, 'stem' for stem.pad + stem.conv; None for '0'.
 
         A node made of function calls is named after the module whose forward()
-        made them when that module holds no layers and made no other node — a
-        ``ShuffleBlock``, or Convas's own exported ``Multiply`` module.
+        made them when that module made no other node and none of its layers
+        became one — a ``ShuffleBlock``, Convas's own exported ``Multiply`` module,
+        or a block permuting around its ``nn.LayerNorm`` (a pattern that took the
+        layer in).
         """
         paths = [str(n.target) for n in match.steps if n.op == "call_module"]
         if not paths:
@@ -467,7 +469,7 @@ class _Importer:
             owner = owners.pop() if len(owners) == 1 else ""
             if not owner or scopes.get(owner) != 1 or owner.split(".")[-1].isdigit():
                 return None
-            if any(True for _ in self.module.get_submodule(owner).children()):
+            if self.layers_called_in(owner):
                 return None
             candidate = owner.replace(".", "_")
             return candidate if id_problem(candidate) is None else None
@@ -486,6 +488,14 @@ class _Importer:
             return None
         candidate = "_".join(best)
         return candidate if id_problem(candidate) is None else None
+
+    def layers_called_in(self, owner: str) -> bool:
+        """True when a module inside ``owner`` is called and became (part of) a node."""
+        inside = owner + "."
+        return any(
+            node.op == "call_module" and str(node.target).startswith(inside) and node in self.ops
+            for node in self.traced.graph.nodes
+        )
 
     def only_covers(self, prefix: str, covered: set[str]) -> bool:
         """True when every module under ``prefix`` is (inside) one the node covers.

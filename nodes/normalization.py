@@ -209,44 +209,91 @@ and works with batches of one or two images.
 )
 
 
+OVER_SAMPLE = "Sample"
+OVER_CHANNELS = "Channels"
+
+
+def _per_pixel(params: Params, inputs: Sequence[Shape]) -> bool:
+    """True when the layer normalises the channels at each position of a CxHxW map."""
+    return params["over"] == OVER_CHANNELS and len(inputs[0]) == 3
+
+
 def _layer_norm_build(params: Params, inputs: Sequence[Shape]) -> Any:
     from torch import nn
 
+    if _per_pixel(params, inputs):
+        from nodes.torch_modules import ChannelLayerNorm
+
+        return ChannelLayerNorm(inputs[0][0], eps=float(params["eps"]))
+    # over the whole sample; for a vector its features are its channels: the same
     return nn.LayerNorm(list(inputs[0]), eps=float(params["eps"]))
 
 
 def _layer_norm_from_torch(chain: Sequence[Any], shape: Shape) -> tuple[int, dict[str, Any]] | None:
     from torch import nn
 
+    from nodes.torch_modules import ChannelLayerNorm
+
     norm = chain[0]
-    if type(norm) is not nn.LayerNorm or tuple(norm.normalized_shape) != tuple(shape):
+    wanted: tuple[int, ...]
+    if type(norm) is ChannelLayerNorm and len(shape) == 3:
+        over, wanted = OVER_CHANNELS, (shape[0],)
+    elif type(norm) is nn.LayerNorm:
+        over, wanted = OVER_SAMPLE, tuple(shape)
+    else:
+        return None
+    if tuple(norm.normalized_shape) != wanted:
         return None
     if not norm.elementwise_affine or (norm.bias is None):
         return None
-    return 1, {"eps": norm.eps}
+    params: dict[str, Any] = {"eps": norm.eps}
+    if over != OVER_SAMPLE:
+        params["over"] = over
+    return 1, params
+
+
+def _layer_norm_params(params: Params, inputs: Sequence[Shape], output: Shape) -> int:
+    return 2 * (inputs[0][0] if _per_pixel(params, inputs) else math.prod(inputs[0]))
 
 
 LAYERNORM = LayerSpec(
     type="LayerNorm",
     title="LayerNorm",
     category="Normalization",
-    summary="Normalises each sample over all its channels (and positions).",
-    doc="""\
-LayerNorm normalises each sample on its own to mean 0 and variance 1 over all its
-values — the features of a vector, or every channel and position of a CxHxW map —
-then applies a learned scale and shift per value (torch's nn.LayerNorm over the
-whole sample, so 2 parameters per value). Like GroupNorm it ignores the batch, so
-training and evaluation behave alike. On feature maps, GroupNorm with 1 group
-normalises the same way but learns only one scale and shift per channel, which is
-usually what a CNN wants.
+    summary="Normalises each sample, or the channels at each pixel (ConvNeXt).",
+    doc="""LayerNorm normalises each sample on its own to mean 0 and variance 1, then applies a
+learned scale and shift. Like GroupNorm it ignores the batch, so training and
+evaluation behave alike. Over says which values are normalised together:
 
+- Sample: all values of the sample — the features of a vector, or every channel and
+  position of a CxHxW map (torch's nn.LayerNorm over the whole sample, with a scale
+  and shift per value: 2 parameters per value). On feature maps, GroupNorm with 1
+  group normalises the same values but learns one scale and shift per channel,
+  which is usually what a CNN wants.
+- Channels: the C channels at each position of a CxHxW map, separately for every
+  pixel, with a scale and shift per channel (2 parameters per channel) — the
+  channels-first LayerNorm of ConvNeXt and of vision transformers' convolutional
+  stages (in torch: permute to NxHxWxC, nn.LayerNorm(C), permute back). On a
+  vector it is the same as Sample.
 - Eps: a small number added to the variance to avoid dividing by zero.
 """,
-    params=(_eps_param(),),
+    params=(
+        ParamSpec(
+            "over",
+            ParamKind.CHOICE,
+            OVER_SAMPLE,
+            "Values normalised together: the whole sample, or the channels at each pixel.",
+            title="Over",
+            choices=(OVER_SAMPLE, OVER_CHANNELS),
+            face=FaceHint(show=FaceShow.CHANGED, fmt="over {value}"),
+            optional=True,
+        ),
+        _eps_param(),
+    ),
     shape=_same_shape,
     build=_layer_norm_build,
     from_torch=_layer_norm_from_torch,
-    count_params=lambda params, inputs, output: 2 * math.prod(inputs[0]),
+    count_params=_layer_norm_params,
 )
 
 register(BATCHNORM2D, DROPOUT, GROUPNORM, LAYERNORM)

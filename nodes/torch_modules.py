@@ -5,6 +5,8 @@ Imported only when a graph is compiled, so shape inference never loads torch.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import nn
 
@@ -82,3 +84,33 @@ class ChannelShuffle(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x.reshape(x.shape[0], self.groups, -1, *x.shape[2:]).transpose(1, 2).flatten(1, 2)
+
+
+class ChannelLayerNorm(nn.LayerNorm):
+    """``nn.LayerNorm(C)`` over the channels at each position of an NxCxHxW tensor.
+
+    torch's LayerNorm normalises the last axes, so channels-first models (ConvNeXt)
+    permute to NxHxWxC and back around it; this does the same. Being an
+    ``nn.LayerNorm``, its weights have the same names and shapes, and code export
+    writes it as one (``code_form``) called between the two permutes.
+    """
+
+    def __init__(self, channels: int, eps: float = 1e-5) -> None:
+        super().__init__(channels, eps=eps)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+
+    def code_form(self) -> tuple[nn.Module, Callable[[torch.Tensor], torch.Tensor], str]:
+        """(torch.nn module to write, what it receives, how forward() calls it).
+
+        The module shares this one's weights; ``{call}`` and ``{x}`` in the call are
+        the attribute and the input variable.
+        """
+        plain = nn.LayerNorm(self.normalized_shape, eps=self.eps)
+        plain.weight, plain.bias = self.weight, self.bias
+        return (
+            plain,
+            lambda x: x.permute(0, 2, 3, 1),
+            "{call}({x}.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)",
+        )

@@ -231,3 +231,79 @@ def test_other_means_and_squeezes_say_why(
 ) -> None:
     with pytest.raises(TorchImportError, match=message):
         import_module(Wrap(step), (4, 6, 6))
+
+
+class LayerNorm2d(nn.LayerNorm):
+    """timm's channels-first LayerNorm: an nn.LayerNorm subclass calling F.layer_norm."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.permute(0, 2, 3, 1)
+        x = F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+        return x.permute(0, 3, 1, 2)
+
+
+class ConvNeXtLayerNorm(nn.Module):
+    """The official ConvNeXt code's ``LayerNorm(data_format="channels_first")``."""
+
+    def __init__(self, channels: int, eps: float = 1e-6) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(channels))
+        self.bias = nn.Parameter(torch.zeros(channels))
+        self.eps = eps
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        u = x.mean(1, keepdim=True)
+        s = (x - u).pow(2).mean(1, keepdim=True)
+        x = (x - u) / torch.sqrt(s + self.eps)
+        return self.weight[:, None, None] * x + self.bias[:, None, None]
+
+
+class PermutedNorm(nn.Module):
+    """ConvNeXt blocks' inline form: permute, nn.LayerNorm(C), permute back."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.norm = nn.LayerNorm(channels, eps=1e-6)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.norm(x.permute(0, 2, 3, 1).contiguous()).permute([0, 3, 1, 2])
+
+
+class Norms(nn.Module):
+    """Every channels-first LayerNorm spelling, and GroupNorm(1, C) beside them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(4, 6, 1)
+        self.inline = PermutedNorm(6)
+        self.timm = LayerNorm2d(6)
+        self.convnext = ConvNeXtLayerNorm(6)
+        self.group = nn.GroupNorm(1, 6)
+        with torch.no_grad():  # trained weights, so that a mix-up shows in the outputs
+            for tensor in self.parameters():
+                tensor.add_(0.2 * torch.randn(tensor.shape))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.convnext(self.timm(self.inline(self.conv(x))))
+        return self.group(x.relu())
+
+
+def test_channels_first_layer_norms_import_and_group_norm_stays() -> None:
+    torch.manual_seed(0)
+    model = Norms()
+    result = import_module(model, (4, 5, 7))
+    found = [(n.id, n.type, n.params) for n in result.graph.nodes.values()][1:]
+    assert found == [
+        ("conv", "Conv2D", found[0][2]),
+        ("inline", "LayerNorm", {"over": "Channels", "eps": 1e-6}),
+        ("timm", "LayerNorm", {"over": "Channels", "eps": 1e-5}),
+        ("convnext", "LayerNorm", {"over": "Channels", "eps": 1e-6}),
+        ("activation_1", "Activation", found[4][2]),
+        ("group", "GroupNorm", {"groups": 1, "eps": 1e-5}),
+    ]
+    owners = {"inline": "inline.norm", "timm": "timm", "convnext": "convnext"}
+    for node, owner in owners.items():  # the model's own weights, exactly
+        for kind in ("weight", "bias"):
+            wanted = model.get_submodule(owner).get_parameter(kind)
+            assert torch.equal(result.weights[f"{node}.{kind}"], wanted)
+    assert imported(model, (4, 5, 7))  # outputs equal on a fresh batch too

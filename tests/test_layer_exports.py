@@ -120,6 +120,10 @@ CASES: dict[str, dict[str, Wiring]] = {
     "GroupNorm": {"groups": [("GroupNorm", "norm", {"groups": 2, "eps": 1e-3}, ["input"])]},
     "LayerNorm": {
         "image": [("LayerNorm", "norm", {"eps": 1e-4}, ["input"])],
+        "channels": [
+            ("Conv2D", "conv", {"filters": 6, "kernel": 1}, ["input"]),
+            ("LayerNorm", "norm", {"over": "Channels", "eps": 1e-6}, ["conv"]),
+        ],
         "vector": [
             ("Flatten", "flat", {}, ["input"]),
             ("LayerNorm", "norm", {}, ["flat"]),

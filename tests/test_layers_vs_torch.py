@@ -833,6 +833,8 @@ def test_reshape_and_group_norm_layers_match_torch(
         params = {}
     if kind in ("GroupNorm", "LayerNorm"):
         params["eps"] = eps
+    if kind == "LayerNorm":
+        params["over"] = data.draw(st.sampled_from(["Sample", "Channels"]))
     graph = single_layer(kind, params, shape)
     result = infer(graph).results["layer"]
     x = torch.randn(BATCH, *shape)
@@ -843,7 +845,11 @@ def test_reshape_and_group_norm_layers_match_torch(
         "Slice": lambda: x[:, params.get("start", 0) : params.get("end", 0)],
         "ChannelShuffle": lambda: nn.ChannelShuffle(params.get("groups", 1))(x),
         "GroupNorm": lambda: F.group_norm(x, params.get("groups", 1), eps=eps),
-        "LayerNorm": lambda: F.layer_norm(x, list(shape), eps=eps),
+        "LayerNorm": lambda: (
+            F.layer_norm(x.permute(0, 2, 3, 1), [c], eps=eps).permute(0, 3, 1, 2)
+            if params.get("over") == "Channels" and not vector
+            else F.layer_norm(x, list(shape), eps=eps)
+        ),
     }
     native = natives[kind]
     event(f"{kind} refused ({result.param})" if result.status is Status.ERROR else kind)
@@ -859,6 +865,30 @@ def test_reshape_and_group_norm_layers_match_torch(
     with torch.no_grad():
         ours = model(x.reshape(BATCH, *input_shape(graph)))
         torch.testing.assert_close(ours, native())
+
+
+@settings(deadline=None, max_examples=25, derandomize=True)
+@given(
+    c=st.integers(1, 16),
+    h=st.integers(1, 9),
+    w=st.integers(1, 9),
+    eps=st.floats(1e-8, 1e-2),
+)
+def test_layer_norm_over_channels_is_torch_layer_norm_at_each_pixel(
+    c: int, h: int, w: int, eps: float
+) -> None:
+    """ConvNeXt's channels-first LayerNorm: nn.LayerNorm(C) on NxHxWxC, same weights."""
+    graph = single_layer("LayerNorm", {"over": "Channels", "eps": eps}, (c, h, w))
+    model = assert_matches_torch(graph, (c, h, w))
+    assert infer(graph).results["layer"].params == 2 * c
+    reference = nn.LayerNorm(c, eps=eps)
+    with torch.no_grad():
+        for tensor in reference.parameters():
+            tensor.copy_(torch.randn(c))
+        model.load_state_dict({f"layer.{k}": v for k, v in reference.state_dict().items()})
+        x = torch.randn(BATCH, c, h, w)
+        expected = reference(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+        torch.testing.assert_close(model(x), expected)
 
 
 # ---- whole graphs -------------------------------------------------------------------------

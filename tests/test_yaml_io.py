@@ -44,6 +44,18 @@ def test_omitted_params_take_defaults_and_are_written_out() -> None:
     assert "params: {filters: 32, kernel: 3, stride: 1, padding: None" in dumps_graph(graph)
 
 
+def test_layer_norm_writes_over_only_when_it_is_channels() -> None:
+    """Files written before LayerNorm had ``over`` read and write the same."""
+    text = "convas: 1\nnodes:\n  - {id: n, type: LayerNorm, params: {eps: 0.001}}\n"
+    graph = loads_graph(text)
+    assert graph.nodes["n"].params == {"over": "Sample", "eps": 0.001}
+    assert "params: {eps: 0.001}" in dumps_graph(graph)
+    channels = loads_graph(text.replace("{eps:", "{over: channels, eps:"))
+    assert "params: {over: Channels, eps: 0.001}" in dumps_graph(channels)
+    with pytest.raises(FormatError, match="over: must be one of Sample, Channels, got 'pixel'"):
+        loads_graph(text.replace("{eps: 0.001}", "{over: pixel}"))
+
+
 def test_save_is_atomic_and_leaves_no_temp_files(tmp_path: Path) -> None:
     target = tmp_path / "g.yaml"
     target.write_text("old contents")
