@@ -106,6 +106,14 @@ MODELS = [
         id="shufflenet_g2",
     ),
     pytest.param(
+        lambda: zoo.ShuffleNet(groups=3),
+        CIFAR,
+        set(),
+        {"groups", "ChannelShuffle", "Concat", "AvgPool2D"},
+        id="shufflenet_g3",
+        marks=SLOW,
+    ),
+    pytest.param(
         zoo.ShuffleNetV2, CIFAR, set(), {"groups", "ChannelShuffle", "Slice"}, id="shufflenet_v2"
     ),
     pytest.param(
