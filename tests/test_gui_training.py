@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from app.gui.main_window import MainWindow
+from app.gui.results_panel import MIN_FONT
 from graph_io.editing import SetParam
 from graph_io.yaml_io import load_graph
 from tests.conftest import click as click_at
@@ -133,6 +134,7 @@ def test_a_run_shows_progress_and_curves_and_stops_within_a_batch(
 def test_finished_run_shows_confusion_matrix_and_mistakes_first(
     window: MainWindow, qtbot: Any
 ) -> None:
+    window.resize(1500, 950)  # the window's size on a desktop screen
     window.open_file(DIGITS, ask=False)
     panel = window.training
     panel.form.set_value("epochs", 1)
@@ -150,6 +152,14 @@ def test_finished_run_shows_confusion_matrix_and_mistakes_first(
     wrong = [c for c in captions if c.split("→")[0] != c.split("→")[1]]
     assert captions[: len(wrong)] == wrong  # misclassified first
     assert window.results_dock.isVisible()
+    # Readable at that size: the dock makes room for every row, numbers and labels whole.
+    qtbot.waitUntil(
+        lambda: matrix.rowViewportPosition(9) + matrix.rowHeight(9) <= matrix.viewport().height()
+    )
+    assert matrix.font().pixelSize() >= MIN_FONT
+    label = matrix.horizontalHeaderItem(10)
+    assert label.text() == "accuracy"
+    assert QtGui.QFontMetrics(label.font()).horizontalAdvance("accuracy") < matrix.columnWidth(10)
 
 
 def test_kernels_and_feature_maps_before_and_after_training(window: MainWindow, qtbot: Any) -> None:

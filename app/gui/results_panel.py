@@ -25,7 +25,12 @@ def heat(fraction: float) -> QtGui.QColor:
 
 
 MIN_CELL = 28  # px: below this a zoomed-out matrix scrolls instead of shrinking
+# The height the panel asks of its dock while a run's results are on show: ten rows
+# of readable cells, the headline and the tabs. The bottom dock area is shorter by
+# default (the canvas comes first), which left room for one row of the matrix.
+RESULTS_HEIGHT = 11 * MIN_CELL + 90
 MIN_FONT, MAX_FONT = 10, 22
+HEADER_FONT = 12
 Resize = QtWidgets.QHeaderView.ResizeMode
 
 
@@ -76,6 +81,33 @@ class ConfusionTable(QtWidgets.QTableWidget):
         if font.pixelSize() != pixels:
             font.setPixelSize(pixels)
             self.setFont(font)
+        self._fit_header_labels()
+
+    def _fit_header_labels(self) -> None:
+        """Class names at one readable size, set on every label: under an application
+        style sheet the table's font does not reach its headers, which then kept
+        whatever size they first had. (A size that followed the cells would change
+        the headers' width and so the cells' size again.) A column label wider than
+        its cell ("accuracy") gets a smaller font, down to ``MIN_FONT``, rather than
+        being cut to "ccurac"."""
+        font = QtGui.QFont(self.font())
+        font.setPixelSize(HEADER_FONT)
+        for column in range(self.columnCount()):
+            item = self.horizontalHeaderItem(column)
+            if item is None:
+                continue
+            room = self.columnWidth(column) - 8
+            label = QtGui.QFont(font)
+            while (
+                label.pixelSize() > MIN_FONT
+                and QtGui.QFontMetrics(label).horizontalAdvance(item.text()) > room
+            ):
+                label.setPixelSize(label.pixelSize() - 1)
+            item.setFont(label)
+        for row in range(self.rowCount()):  # header items keep their own font otherwise
+            item = self.verticalHeaderItem(row)
+            if item is not None:
+                item.setFont(font)
 
     def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # noqa: N802 (Qt's name)
         super().resizeEvent(event)
@@ -115,9 +147,25 @@ class ResultsPanel(QtWidgets.QWidget):
         tabs.addTab(self.matrix, "Confusion matrix")
         tabs.addTab(self.samples, "Sample predictions")
         layout.addWidget(tabs, 1)
+        self._has_results = False
+
+    def showEvent(self, event: QtGui.QShowEvent) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        self._ask_for_room()
+
+    def hideEvent(self, event: QtGui.QHideEvent) -> None:  # noqa: N802 - Qt override
+        super().hideEvent(event)
+        self.setMinimumHeight(0)  # another tab of the dock: give the canvas its room back
+
+    def _ask_for_room(self) -> None:
+        """While results are shown, the dock grows to read them (the canvas yields);
+        the user can still drag the dock taller, or undock it."""
+        self.setMinimumHeight(RESULTS_HEIGHT if self._has_results and self.isVisible() else 0)
 
     def forget(self) -> None:
         """A new document: the last run's results belong to the old model."""
+        self._has_results = False
+        self._ask_for_room()
         self.headline.setText("Train the model to see how it does on the validation images.")
         self.matrix.clear()
         self.matrix.setRowCount(0)
@@ -127,6 +175,8 @@ class ResultsPanel(QtWidgets.QWidget):
     def show_run(self, finished: RunFinished) -> None:
         from app.training.conv_views import sample_image  # torch: loaded by the run
 
+        self._has_results = True
+        self._ask_for_room()
         evaluation = finished.evaluation
         if evaluation is None:
             self.headline.setText(
