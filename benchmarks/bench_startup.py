@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import platform
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -47,15 +48,23 @@ def child_env(tmp: str) -> dict[str, str]:
     }
 
 
-def timed_run(args: list[str], env: dict[str, str]) -> float:
-    start = time.perf_counter()
+def child_cpu() -> float:
+    """CPU seconds (user + system) used by finished children so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed_run(args: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall and CPU seconds of one child run."""
+    cpu, start = child_cpu(), time.perf_counter()
     subprocess.run(args, env=env, check=True, capture_output=True)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, child_cpu() - cpu
 
 
-def time_to_ready(env: dict[str, str]) -> tuple[float, str]:
-    """Seconds until the editor's ready line, and that line."""
-    start = time.perf_counter()
+def time_to_ready(env: dict[str, str]) -> tuple[float, float, str]:
+    """Wall seconds until the editor's ready line, the child's CPU seconds (up to
+    its exit, which follows at once), and that line."""
+    cpu, start = child_cpu(), time.perf_counter()
     with subprocess.Popen(
         [str(CONVAS), str(GRAPH)],
         env=env,
@@ -68,7 +77,7 @@ def time_to_ready(env: dict[str, str]) -> tuple[float, str]:
             if line.startswith("convas-ready"):
                 elapsed = time.perf_counter() - start
                 child.wait(30)
-                return elapsed, line.strip()
+                return elapsed, child_cpu() - cpu, line.strip()
         child.wait(30)
     raise RuntimeError(f"the editor ended without a ready line (exit {child.returncode})")
 
@@ -94,30 +103,40 @@ def import_costs(env: dict[str, str], top: int = 12) -> list[tuple[str, float]]:
 def main() -> None:
     print(
         f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-        f"Python {platform.python_version()}"
+        f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.1f}"
     )
     with tempfile.TemporaryDirectory() as tmp:
         env = child_env(tmp)
         qt_import = [timed_run([sys.executable, "-c", "import PySide6.QtWidgets"], env)]
         window = [timed_run([sys.executable, "-c", SMALLEST_WINDOW], env)]
-        editor: list[float] = []
+        editor: list[tuple[float, float]] = []
         line = ""
         for _ in range(REPEAT):  # interleaved, so load changes hit all three alike
             qt_import.append(timed_run([sys.executable, "-c", "import PySide6.QtWidgets"], env))
             window.append(timed_run([sys.executable, "-c", SMALLEST_WINDOW], env))
-            seconds, line = time_to_ready(env)
-            editor.append(seconds)
+            wall, cpu, line = time_to_ready(env)
+            editor.append((wall, cpu))
         costs = import_costs(env)
-    reference = statistics.median(qt_import[1:])
-    print(f"process start to result, median of {REPEAT} (first run discarded for references):")
+
+    def medians(runs: list[tuple[float, float]]) -> tuple[float, float]:
+        return statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
+
+    reference = medians(qt_import[1:])
+    print(
+        f"process start to result, median of {REPEAT} (first run discarded for references); "
+        "CPU = the child's user + system time, which other load on the machine disturbs less:"
+    )
     rows = [
         ("python -c 'import PySide6.QtWidgets' (reference)", reference),
-        ("smallest Qt program showing a window", statistics.median(window[1:])),
-        ("convas lenet5.yaml: drawn and idle", statistics.median(editor)),
+        ("smallest Qt program showing a window", medians(window[1:])),
+        ("convas lenet5.yaml: drawn and idle", medians(editor)),
     ]
-    for name, seconds in rows:
-        print(f"  {name:<50} {seconds * 1000:7.0f} ms  {seconds / reference:5.1f}x reference")
-    print(f"  editor runs: {', '.join(f'{s * 1000:.0f}' for s in editor)} ms")
+    for name, (wall, cpu) in rows:
+        print(
+            f"  {name:<50} wall {wall * 1000:6.0f} ms ({wall / reference[0]:4.1f}x)"
+            f"  CPU {cpu * 1000:6.0f} ms ({cpu / reference[1]:4.1f}x)"
+        )
+    print(f"  editor runs, wall: {', '.join(f'{r[0] * 1000:.0f}' for r in editor)} ms")
     print(f"  at ready: {line}")
     print("importing app.gui.main_window, largest imports (cumulative ms, one run):")
     for name, ms in costs:
