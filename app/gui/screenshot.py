@@ -44,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         window.start_training()
         loop.exec()
         window.kernels_dock.raise_()
+        window.conv_view.update_view()  # the trained kernels now, not after the settle timer
     for _ in range(10):
         application.processEvents()
     window.grab().save(args.out)
