@@ -69,8 +69,8 @@ def measure(app: QtWidgets.QApplication, path: Path, length: int) -> None:
     app.processEvents()
     window.viewer.viewport().repaint()
     opened = time.perf_counter() - start
-    window.viewer.resetTransform()  # zoom 1, where one edits (node text readable)
-    window.viewer.centerOn(window.canvas.node("n0").view)
+    window.canvas.frame(readable=True)  # zoom 1 around the Input: node text readable
+    window.canvas.show_node("n0")
     window.select("n0")
     app.processEvents()
     editor = window.params.editors["filters"]

@@ -252,7 +252,12 @@ def _place(lay: _Layers, layers: list[list[int]], node_extent: float) -> list[fl
             targets = []
             for item in layer:
                 near = links[item]
-                targets.append(sum(centre[n] for n in near) / len(near) if near else centre[item])
+                pull = [weight[n] for n in near]  # a skip's lane barely pulls its join
+                targets.append(
+                    sum(centre[n] * w for n, w in zip(near, pull, strict=True)) / sum(pull)
+                    if near
+                    else centre[item]
+                )
             fitted = _fit(targets, [weight[i] for i in layer], gaps(layer))
             for item, position in zip(layer, fitted, strict=True):
                 centre[item] = position
@@ -360,13 +365,13 @@ def layered_layout(
 
 
 def layout_positions(
-    graph: Graph, *, direction: Direction = Direction.LR
+    graph: Graph, *, direction: Direction = Direction.TB
 ) -> dict[str, tuple[float, float]]:
-    """Top-left positions of ``layered_layout`` (left to right, the canvas' port sides)."""
+    """Top-left positions of ``layered_layout`` (top to bottom, as the canvas opens)."""
     return layered_layout(graph, direction).positions
 
 
-def apply_layout(graph: Graph, *, direction: Direction = Direction.LR) -> None:
+def apply_layout(graph: Graph, *, direction: Direction = Direction.TB) -> None:
     """Set every node's ``pos`` to ``layout_positions``."""
     for nid, pos in layout_positions(graph, direction=direction).items():
         graph.nodes[nid].pos = pos

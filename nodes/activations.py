@@ -71,6 +71,7 @@ def activation_params(name: str, default: str) -> tuple[ParamSpec, ...]:
             minimum=0.0,
             maximum=10.0,
             optional=True,
+            only_when=(name, ("LeakyReLU",)),
         ),
         ParamSpec(
             ALPHA,
@@ -81,6 +82,7 @@ def activation_params(name: str, default: str) -> tuple[ParamSpec, ...]:
             minimum=0.0,
             maximum=100.0,
             optional=True,
+            only_when=(name, ("ELU",)),
         ),
     )
 

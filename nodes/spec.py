@@ -91,6 +91,16 @@ class ParamSpec:
     out of the files, so files written before the setting existed read the same as
     files written after, and a typical node stays one short line.
     """
+    only_when: tuple[str, tuple[str, ...]] | None = None
+    """``(other parameter, its values)`` for which this one means something (a
+    LeakyReLU slope only when the activation is LeakyReLU): editors hide it otherwise."""
+
+    def applies(self, params: Mapping[str, ParamValue]) -> bool:
+        """Whether this parameter means something given the node's other ``params``."""
+        if self.only_when is None:
+            return True
+        other, values = self.only_when
+        return str(params.get(other)) in values
 
     @property
     def label(self) -> str:

@@ -80,17 +80,31 @@ def on_screen(window: Any, scene_point: QtCore.QPointF) -> QtCore.QPointF:
 
 
 def node_centre(window: Any, node_id: str) -> QtCore.QPointF:
-    """The middle of a node's title area, in viewport coordinates."""
+    """A point on a node's body, clear of its ports, in viewport coordinates (panned into view
+    first, as a user would)."""
+    window.canvas.show_node(node_id)
     view = window.canvas.node(node_id).view
     rect = view.sceneBoundingRect()
-    return on_screen(window, QtCore.QPointF(rect.center().x(), rect.top() + 12))
+    return on_screen(window, QtCore.QPointF(rect.center().x() - 30, rect.center().y()))
 
 
 def port_centre(window: Any, node_id: str, side: str) -> QtCore.QPointF:
-    """The centre of a node's input ("in") or output ("out") port, in the viewport."""
+    """The centre of a node's input ("in") or output ("out") port, in the viewport
+    (panned into view first)."""
+    window.canvas.show_node(node_id)
     item = window.canvas.node(node_id)
     port = (item.input_ports() if side == "in" else item.output_ports())[0]
     return on_screen(window, port.view.sceneBoundingRect().center())
+
+
+def hover_text(window: Any, view_point: QtCore.QPointF) -> str:
+    """The tooltip the user gets when the mouse rests at ``view_point`` on the canvas."""
+    viewport = window.viewer.viewport()
+    QtWidgets.QToolTip.hideText()
+    point = view_point.toPoint()
+    event = QtGui.QHelpEvent(QtCore.QEvent.Type.ToolTip, point, viewport.mapToGlobal(point))
+    QtWidgets.QApplication.sendEvent(viewport, event)
+    return QtWidgets.QToolTip.text() if QtWidgets.QToolTip.isVisible() else ""
 
 
 def drop_from_palette(window: Any, layer_title: str, at: QtCore.QPointF) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from app.gui.main_window import MainWindow
 from app.gui.param_editors import FloatEditor, IntEditor, PaddingEditor, PairEditor
@@ -22,6 +22,7 @@ from tests.conftest import (
     drag,
     drop_from_palette,
     focus_canvas,
+    hover_text,
     node_centre,
     port_centre,
     press,
@@ -31,6 +32,11 @@ ROOT = Path(__file__).resolve().parents[1]
 LENET = ROOT / "examples" / "lenet5.yaml"
 RESNET = ROOT / "examples" / "resnet_mini.yaml"
 pytestmark = pytest.mark.gui
+
+
+def _show_node(window: MainWindow, node_id: str) -> None:
+    window.canvas.show_node(node_id)
+    QtWidgets.QApplication.processEvents()
 
 
 @pytest.fixture
@@ -44,6 +50,7 @@ def window(qtbot: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> MainW
         lambda *a, **k: QtWidgets.QMessageBox.StandardButton.Discard,
     )
     win.show()
+    win.resize(1500, 950)  # a desktop window (the offscreen screen is only 800x600)
     return win
 
 
@@ -73,7 +80,7 @@ def build_lenet(win: MainWindow) -> None:
 
     previous = None
     for index, (nid, layer, params) in enumerate(specs):
-        new = c.add_layer(layer, (index * 200.0, 0.0))
+        new = c.add_layer(layer, (0.0, index * 132.0))  # the layered layout's places
         assert new is not None
         win.document.execute(Rename(new, nid))
         for key, value in params.items():
@@ -131,7 +138,7 @@ def test_shape_error_turns_node_red_and_undo_restores(window: MainWindow) -> Non
         "Conv2D 'c3': kernel 20x20 is larger than its input 14x14 — reduce Kernel "
         "or use Padding Same"
     )
-    assert window.canvas.node("c3").color()[0] > 150  # red
+    assert _error_pixels(window, "c3") > 10  # drawn red, with its badge
     assert window.canvas.face_text("f5") == "?"
     settle()
     assert window.problems.item(0).text() == tip
@@ -139,6 +146,27 @@ def test_shape_error_turns_node_red_and_undo_restores(window: MainWindow) -> Non
     assert window.canvas.face_text("c3") == "16×10×10  ·  2.4k params"
     assert window.canvas.face_text("f5") == "120  ·  48.1k params"
     assert kernel.value() == 5
+    assert _error_pixels(window, "c3") == 0
+
+
+def _error_pixels(window: MainWindow, node_id: str) -> int:
+    """How many pixels of the node, as painted on screen, have the theme's error red."""
+    _show_node(window, node_id)
+    window.viewer.viewport().repaint()
+    image = window.viewer.viewport().grab().toImage()
+    scale = image.devicePixelRatio()
+    box = window.viewer.mapFromScene(
+        window.canvas.node(node_id).view.sceneBoundingRect().adjusted(-12, -12, 12, 12)
+    ).boundingRect()
+    red = QtGui.QColor(window.themes.theme.error)
+    count = 0
+    for x in range(max(0, box.left()), min(image.width(), box.right()), 2):
+        for y in range(max(0, box.top()), min(image.height(), box.bottom()), 2):
+            pixel = image.pixelColor(int(x * scale), int(y * scale))
+            close = abs(pixel.red() - red.red()) + abs(pixel.green() - red.green())
+            if close + abs(pixel.blue() - red.blue()) < 40:
+                count += 1
+    return count
 
 
 def test_invalid_value_is_shown_red_and_not_applied(window: MainWindow) -> None:
@@ -202,10 +230,13 @@ def test_a_cycle_dragged_on_the_canvas_is_refused_and_explained(window: MainWind
 def test_a_wire_dragged_between_ports_connects_and_undoes_in_one_step(window: MainWindow) -> None:
     window.open_file(LENET, ask=False)
     viewport = window.viewer.viewport()
-    centre = viewport.rect().center()
-    drop_from_palette(window, "Dropout", QtCore.QPointF(centre.x(), centre.y() + 150))
+    beside_f5 = node_centre(window, "f5") + QtCore.QPointF(230, 40)
+    drop_from_palette(window, "Dropout", beside_f5)
     assert window.graph.nodes["dropout_1"].inputs == []
-    drag(viewport, port_centre(window, "f5", "out"), port_centre(window, "dropout_1", "in"))
+    for _ in range(2):  # pan until both ends are in view, as a user would
+        end = port_centre(window, "dropout_1", "in")
+        start = port_centre(window, "f5", "out")
+    drag(viewport, start, end)
     assert window.graph.nodes["dropout_1"].inputs == ["f5"]
     assert window.canvas.edge_tooltip("f5", "dropout_1") == "f5 → dropout_1: tensor 120"
     press(window, "Ctrl+Z")
@@ -229,7 +260,11 @@ def test_add_takes_several_inputs_in_order(window: MainWindow) -> None:
     c.connect_nodes("s2", act)
     c.connect_nodes("s2", add)
     c.connect_nodes(act, add)
-    assert c.node(add).get_input("in").view.toolTip() == ("2 tensors, in order: 6×14×14, 6×14×14")
+    c.lay_out()
+    c.frame(readable=True)
+    _show_node(window, add)
+    tip = hover_text(window, port_centre(window, add, "in"))
+    assert tip == "2 tensors, in order: 6×14×14, 6×14×14"
 
 
 def test_save_writes_the_expected_yaml(window: MainWindow, tmp_path: Path) -> None:
@@ -418,8 +453,8 @@ def test_edges_tell_the_tensor_shape_they_carry(window: MainWindow) -> None:
     assert window.canvas.edge_tooltip("c1", "s2") == "c1 → s2: tensor 8×28×28"
     set_param(window, "c3", "kernel", 20)
     assert "unknown" in window.canvas.edge_tooltip("c3", "s4")
-    port = window.canvas.node("s2").get_input("in").view
-    assert port.toolTip() == "tensor 8×28×28"
+    _show_node(window, "s2")
+    assert hover_text(window, port_centre(window, "s2", "in")) == "tensor 8×28×28"
 
 
 def test_auto_layout_puts_branches_in_lanes_and_undoes_in_one_step(window: MainWindow) -> None:
@@ -429,9 +464,9 @@ def test_auto_layout_puts_branches_in_lanes_and_undoes_in_one_step(window: MainW
     settle()
     positions = {n: node.pos for n, node in window.graph.nodes.items()}
     assert len(set(positions.values())) == len(positions)  # nobody on top of anybody
-    for node in window.graph.nodes.values():  # data flows left to right
+    for node in window.graph.nodes.values():  # data flows top to bottom
         for source in node.inputs:
-            assert positions[source][0] < positions[node.id][0]  # type: ignore[index]
+            assert positions[source][1] < positions[node.id][1]  # type: ignore[index]
     press(window, "Ctrl+Z")
     settle()
     assert all(node.pos == (0.0, 0.0) for node in window.graph.nodes.values())
@@ -489,14 +524,14 @@ def test_port_tooltips_follow_upstream_changes_the_face_does_not_show(window: Ma
     window.open_file(ROOT / "examples" / "resnet_mini.yaml", ask=False)
     c = window.canvas
     gap = next(n for n in window.graph.nodes.values() if n.type == "GlobalAvgPool2D")
-    port = c.node(gap.id).get_input("in").view
-    assert port.toolTip() == "tensor 32×14×14"
+    _show_node(window, gap.id)
+    assert hover_text(window, port_centre(window, gap.id, "in")) == "tensor 32×14×14"
     face = c.face_text(gap.id)
     first_input = next(n for n in window.graph.nodes.values() if n.type == "Input")
     set_param(window, first_input.id, "height", 56)  # spatial size changes, channels do not
     set_param(window, first_input.id, "width", 56)
     assert c.face_text(gap.id) == face == "32"
-    assert port.toolTip() == "tensor 32×28×28"
+    assert hover_text(window, port_centre(window, gap.id, "in")) == "tensor 32×28×28"
 
 
 def test_undo_and_redo_keys_work_with_the_focus_on_the_canvas(
@@ -712,3 +747,25 @@ def test_summary_and_status_bar_show_training_memory_once_edits_pause(
     qtbot.waitUntil(lambda: "training needs" in window.statusBar().currentMessage(), timeout=3000)
     set_param(window, "c1", "kernel", 40)  # invalid: no estimate to show
     qtbot.waitUntil(lambda: table.item(total_row, column).text() == "", timeout=3000)
+
+
+def test_function_settings_show_only_for_the_function_that_reads_them(
+    window: MainWindow,
+) -> None:
+    window.open_file(LENET, ask=False)
+    click(window.viewer.viewport(), node_centre(window, "c1"))
+    settle()
+    panel = window.params
+    slope, alpha = panel.editors["negative_slope"], panel.editors["alpha"]
+    assert not slope.isVisible()  # c1 uses Tanh
+    assert not alpha.isVisible()
+    combo = panel.editors["activation"].combo  # type: ignore[attr-defined]
+    combo.setCurrentText("LeakyReLU")
+    settle()
+    assert window.graph.nodes["c1"].params["activation"] == "LeakyReLU"
+    assert slope.isVisible()
+    assert not alpha.isVisible()
+    press(window, "Ctrl+Z")
+    settle()
+    assert combo.currentText() == "Tanh"
+    assert not slope.isVisible()

@@ -86,7 +86,7 @@ class Gestures(RuleBasedStateMachine):
 
     def _show(self, node_id: str) -> None:
         """Scroll the node into view, as a user pans to it."""
-        self.window.viewer.ensureVisible(self.window.canvas.node(node_id).view, 40, 40)
+        self.window.canvas.show_node(node_id)
         QtWidgets.QApplication.processEvents()
 
     def _empty_spot(self) -> QtCore.QPointF | None:
@@ -303,6 +303,7 @@ def test_random_gestures_keep_canvas_and_document_in_step(
     window = MainWindow()
     qtbot.addWidget(window)
     window.show()
+    window.resize(1500, 950)  # a desktop window (the offscreen screen is only 800x600)
     window.activateWindow()
     Gestures.window = window
     Gestures.path = example

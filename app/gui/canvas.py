@@ -14,15 +14,21 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import re
 from collections.abc import Iterable
 from typing import Any
 
 from NodeGraphQt import NodeGraph
-from NodeGraphQt.constants import MIME_TYPE
+from NodeGraphQt.constants import MIME_TYPE, LayoutDirectionEnum
+from NodeGraphQt.qgraphics.pipe import PipeItem
+from NodeGraphQt.qgraphics.port import PortItem
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from app.gui.canvas_viewer import CanvasViewer
 from app.gui.node_classes import INPUT_PORT, NODE_CLASSES, OUTPUT_PORT, node_type_key
+from app.gui.node_item import FaceNodeItem, Look, Points
+from app.gui.overview import OVERVIEW_MIN_NODES, OVERVIEW_ZOOM, Overview
 from app.gui.panels import PRESET_MIME
 from app.gui.view_state import EditLock, Selection
 from graph_io.editing import (
@@ -39,18 +45,18 @@ from graph_io.editing import (
     fragment_of,
     paste_nodes,
 )
+from graph_io.faces import NODE_HEIGHT, NODE_WIDTH, Face, face
 from graph_io.ids import unique_id
+from graph_io.layout import Direction, Edge, Layout, layered_layout
 from graph_io.model import Node
-from graph_io.shapes import NodeResult, Status
-from graph_io.summary import count_text, shape_text
+from graph_io.shapes import Status
+from graph_io.summary import shape_text
 from nodes.errors import ConvasError
+from resources.themes import Theme
 
-OK_COLOR = (40, 62, 88)
-ERROR_COLOR = (170, 40, 40)
-UNKNOWN_COLOR = (70, 70, 70)
-FACE_COLORS = {Status.OK: "#d8e6f5", Status.ERROR: "#ff9c9c", Status.UNKNOWN: "#9a9a9a"}
 PASTE_STEP = 40.0  # each paste lands this far right and down of the last
-SCENE_EXTENT = 1e7  # scene units each way from the origin: far beyond any real graph
+SCENE_MARGIN = 4000.0  # scene units of room around the graph before the scene grows
+BSP_CELL = 8000.0  # the scene index's cell size to aim for, in scene units
 _URN_NODE = re.compile(r"node:([\w.]+)")
 
 # NodeGraphQt slots that would change its own model (and push onto its own undo stack)
@@ -64,6 +70,15 @@ _VIEWER_SLOTS = (
     ("insert_node", "_on_insert_node"),
     ("data_dropped", "_on_node_data_dropped"),
 )
+
+
+class _SceneGraph(NodeGraph):  # type: ignore[misc]
+    """NodeGraphQt's graph, minus its name de-duplication: ids are the document's
+    (already unique), and the stock check scans every node on each creation, which
+    made opening 2,000 nodes quadratic."""
+
+    def get_unique_name(self, name: str) -> str:
+        return name
 
 
 class Canvas(QtCore.QObject):
@@ -82,18 +97,29 @@ class Canvas(QtCore.QObject):
         self.document = document
         self.selection = selection
         self.lock = lock
-        self.graph = NodeGraph()
+        self.direction = Direction.TB
+        stack = QtGui.QUndoStack(self)  # NodeGraphQt's; never pushed to (push_undo=False)
+        self.graph = _SceneGraph(
+            undo_stack=stack,
+            viewer=CanvasViewer(undo_stack=stack),
+            layout_direction=LayoutDirectionEnum.VERTICAL.value,
+        )
         self.graph.register_nodes(list(NODE_CLASSES.values()))
         self.graph.set_acyclic(False)  # the document refuses cycles, and says so
         self.viewer = self.graph.viewer()
-        # A fixed scene rectangle: left to itself, the scene re-measures every item
-        # after each change to grow its rectangle, which made one edit O(nodes).
-        self.viewer.scene().setSceneRect(
-            QtCore.QRectF(-SCENE_EXTENT, -SCENE_EXTENT, 2 * SCENE_EXTENT, 2 * SCENE_EXTENT)
+        # The scene's rectangle is set by us (``_grow_scene``): left to itself the scene
+        # re-measures every item after each change (an edit was O(nodes)); too large,
+        # its spatial index puts the whole graph in one cell and every repaint visits
+        # every item (an edit at 2,000 nodes was 50 ms of painting).
+        self._scene_rect = QtCore.QRectF(
+            -SCENE_MARGIN, -SCENE_MARGIN, 2 * SCENE_MARGIN, 2 * SCENE_MARGIN
         )
+        self.viewer.scene().setSceneRect(self._scene_rect)
         self._items: dict[str, Any] = {}  # node id -> NodeGraphQt node
         self._ids: dict[str, str] = {}  # NodeGraphQt's internal id -> node id
-        self._faces: dict[str, tuple[str, str, Status]] = {}
+        self._faces: dict[str, Face] = {}
+        self._routes: dict[Edge, Points] = {}  # wire routes of the last layout
+        self._route_places: dict[str, tuple[float, float]] = {}  # where that layout put nodes
         self._pastes = 0
         self._shown: dict[str, tuple[float, float]] = {}  # where the document put each item
         self._reconcile_pending = False
@@ -108,6 +134,12 @@ class Canvas(QtCore.QObject):
         )
         lock.changed.connect(self._on_lock)
         self.viewer.viewport().installEventFilter(self)
+        self.viewer.tooltip_for = self.tooltip_for
+        self._overview = Overview()
+        self._overview_on = False
+        self.viewer.view_changed.connect(self._follow_zoom)
+        selection.changed.connect(lambda *_: self._overview.invalidate())
+        self.viewer.route_for = self._route_of
         self._rebuild()
 
     def _take_over_viewer(self) -> None:
@@ -153,17 +185,156 @@ class Canvas(QtCore.QObject):
             state[node_id] = (str(item.LAYER_TYPE), sources, str(item.view.name))
         return state
 
+    def face(self, node_id: str) -> Face | None:
+        """What the node's face shows (None before it is drawn)."""
+        return self._faces.get(node_id)
+
     def face_text(self, node_id: str) -> str:
-        return self._faces.get(node_id, ("", "", Status.UNKNOWN))[0]
+        """The face's result line: output shape and parameter count, "error" or "?"."""
+        shown = self._faces.get(node_id)
+        if shown is None:
+            return ""
+        if shown.status is Status.ERROR:
+            return "error"
+        if shown.status is not Status.OK:
+            return "?"
+        return f"{shown.shape}  ·  {shown.param_count}" if shown.param_count else shown.shape
 
     def face_tooltip(self, node_id: str) -> str:
-        return self._faces.get(node_id, ("", "", Status.UNKNOWN))[1]
+        """The node's hover text: caption, shape and parameters, or the problem."""
+        result = self.document.report.results.get(node_id)
+        if result is None:
+            return ""
+        if result.status is Status.OK:
+            shown = self._faces.get(node_id)
+            caption = shown.caption if shown is not None else result.type
+            return f"{result.type} '{result.id}': output {shape_text(result.shape)}\n{caption}"
+        if result.status is Status.ERROR:
+            return result.error or ""
+        return "unknown: a node upstream has a problem"
 
     def edge_tooltip(self, source: str, target: str) -> str:
-        for pipe in self._items[source].get_output(OUTPUT_PORT).view.connected_pipes:
-            if pipe.input_port and self._ids.get(pipe.input_port.node.id) == target:
-                return str(pipe.toolTip())
-        return ""
+        """A wire's hover text: the tensor it carries."""
+        result = self.document.report.results.get(source)
+        shape = (
+            f"tensor {shape_text(result.shape)}"
+            if result is not None and result.status is Status.OK
+            else "shape unknown: fix the problem upstream"
+        )
+        return f"{source} → {target}: {shape}"
+
+    def port_tooltip(self, node_id: str, port: str) -> str:
+        """A port's hover text: the tensor(s) through it; an Add or Concat input lists
+        each, in order; the problem when the node has one."""
+        result = self.document.report.results.get(node_id)
+        if result is None:
+            return ""
+        if result.status is not Status.OK:
+            return self.face_tooltip(node_id)
+        if port == OUTPUT_PORT:
+            return f"tensor {shape_text(result.shape)}"
+        shapes = [shape_text(s) for s in result.input_shapes]
+        if len(shapes) == 1:
+            return f"tensor {shapes[0]}"
+        return f"{len(shapes)} tensors, in order: {', '.join(shapes)}"
+
+    def tooltip_for(self, item: QtWidgets.QGraphicsItem) -> str | None:
+        """Hover text for a scene item, asked for when the user hovers."""
+        if isinstance(item, PortItem):
+            node_id = self._ids.get(str(item.node.id))
+            return self.port_tooltip(node_id, item.name) if node_id else None
+        if isinstance(item, FaceNodeItem):
+            node_id = self._ids.get(str(item.id))
+            return self.face_tooltip(node_id) if node_id else None
+        if isinstance(item, PipeItem) and item.input_port and item.output_port:
+            source = self._ids.get(str(item.output_port.node.id))
+            target = self._ids.get(str(item.input_port.node.id))
+            return self.edge_tooltip(source, target) if source and target else None
+        return None
+
+    # ---- wire routes and theme --------------------------------------------------------------
+    def adopt_layout(self, layout: Layout) -> None:
+        """Draw wires along ``layout``'s routes while their nodes stay where it put them
+        (a skip wire then goes round the nodes it passes, not behind them)."""
+        self._routes = dict(layout.routes)
+        self._route_places = dict(layout.positions)
+        self._redraw_wires()
+
+    def routed_layout(self) -> Layout | None:
+        """The layered layout of the document when every node sits where it puts them
+        (a file saved after an auto layout); None otherwise."""
+        graph = self.document.graph
+        if not graph.nodes or any(n.pos is None for n in graph.nodes.values()):
+            return None
+        layout = layered_layout(graph, self.direction)
+        if all(graph.nodes[n].pos == p for n, p in layout.positions.items()):
+            return layout
+        return None
+
+    def _route_of(self, pipe: Any) -> Points | None:
+        if not self._routes:
+            return None
+        source = self._ids.get(str(pipe.output_port.node.id))
+        target = self._ids.get(str(pipe.input_port.node.id))
+        if source is None or target is None:
+            return None
+        route = self._routes.get((source, target))
+        if route is None:
+            return None
+        for end in (source, target):  # where the items are now: a drag leaves the route
+            place = self._route_places.get(end)
+            item = self._items.get(end)
+            if place is None or item is None:
+                return None
+            x, y = item.view.xy_pos
+            if abs(x - place[0]) > 0.5 or abs(y - place[1]) > 0.5:
+                return None
+        return route
+
+    def _redraw_wires(self) -> None:
+        for item in self._items.values():
+            port = item.inputs().get(INPUT_PORT)
+            if port is not None:
+                for pipe in port.view.connected_pipes:
+                    pipe.draw_path(pipe.input_port, pipe.output_port)
+
+    # ---- level of detail: the overview ---------------------------------------------------
+    def _follow_zoom(self) -> None:
+        """Far out, hide the items and let the viewer draw the whole graph at once."""
+        wanted = (
+            self.viewer.scale_factor() < OVERVIEW_ZOOM and len(self._items) >= OVERVIEW_MIN_NODES
+        )
+        if wanted == self._overview_on:
+            return
+        self._overview_on = wanted
+        self.viewer.overview = self._paint_overview if wanted else None
+        for item in self._items.values():
+            item.view.setVisible(not wanted)
+            port = item.inputs().get(INPUT_PORT)
+            if port is not None:
+                for pipe in port.view.connected_pipes:
+                    pipe.setVisible(not wanted)
+        self.viewer.viewport().update()
+
+    @property
+    def overview_shown(self) -> bool:
+        """Whether the canvas draws the overview (far out) instead of its items."""
+        return self._overview_on
+
+    def _paint_overview(self, painter: QtGui.QPainter, _rect: QtCore.QRectF) -> None:
+        if not self._overview.valid:
+            self._overview.build(self.document.graph, self.direction, frozenset(self.selection.ids))
+        self._overview.paint(painter, Look.node_painter().theme)
+
+    def set_theme(self, theme: object) -> None:
+        """Draw nodes, wires and background in ``theme`` (a ``Theme``)."""
+        assert isinstance(theme, Theme)
+        Look.set_theme(theme)
+        rgb = QtGui.QColor(theme.canvas)
+        grid = QtGui.QColor(theme.grid)
+        self.graph.set_background_color(rgb.red(), rgb.green(), rgb.blue())
+        self.graph.set_grid_color(grid.red(), grid.green(), grid.blue())
+        self.viewer.viewport().update()
 
     # ---- commands from gestures -----------------------------------------------------------
     def execute(self, command: Command, *, resync: Iterable[str] = ()) -> bool:
@@ -232,6 +403,56 @@ class Canvas(QtCore.QObject):
 
     def apply_layout(self, positions: dict[str, tuple[float, float]]) -> None:
         self.execute(Move(positions, label="auto layout"))
+
+    def lay_out(self, direction: Direction | None = None) -> None:
+        """Lay the graph out in layers (one undo step) and route its wires; a new
+        ``direction`` also turns the ports (top/bottom or left/right)."""
+        if direction is not None and direction is not self.direction:
+            self.direction = direction
+            vertical = direction is Direction.TB
+            self.graph.set_layout_direction(
+                (LayoutDirectionEnum.VERTICAL if vertical else LayoutDirectionEnum.HORIZONTAL).value
+            )
+        graph = self.document.graph
+        if not graph.nodes:
+            return
+        layout = layered_layout(graph, self.direction)
+        self.execute(Move(dict(layout.positions), label="auto layout"))
+        self.adopt_layout(layout)
+
+    def frame(self, *, readable: bool) -> None:
+        """Show the whole graph; with ``readable``, never below the zoom at which node
+        text is 10 px — a large graph then opens around its Input."""
+        self.release_stale_grab()  # a view change must not drag a stale grab
+        placed = [(n.id, n.pos) for n in self.document.graph.nodes.values() if n.pos]
+        if placed:
+            xs = [p[0] for _, p in placed]
+            ys = [p[1] for _, p in placed]
+            rect = QtCore.QRectF(
+                min(xs), min(ys), max(xs) - min(xs) + NODE_WIDTH, max(ys) - min(ys) + NODE_HEIGHT
+            ).adjusted(-60, -60, 60, 60)
+            start = next(
+                (p for i, p in placed if not self.document.graph.nodes[i].inputs), placed[0][1]
+            )
+            anchor = QtCore.QPointF(start[0] + NODE_WIDTH / 2, start[1])
+            floor = self.viewer.readable_zoom() if readable else None
+            self.viewer.show_rect(rect, floor=floor, anchor=anchor)
+        self.reassert_positions()
+        QtCore.QTimer.singleShot(0, self.reassert_positions)
+
+    def show_node(self, node_id: str) -> None:
+        """Bring a node into view at the current zoom (centred, unless already shown)."""
+        item = self._items.get(node_id)
+        if item is None:
+            return
+        seen = self.viewer.mapToScene(self.viewer.viewport().rect()).boundingRect()
+        box = item.view.sceneBoundingRect().adjusted(-12, -12, 12, 12)  # ports stick out
+        if seen.contains(box):
+            return
+        self.release_stale_grab()
+        seen.moveCenter(box.center())
+        self.viewer.set_scene_rect([seen.x(), seen.y(), seen.width(), seen.height()])
+        self.reassert_positions()
 
     def select(self, ids: Iterable[str]) -> None:
         wanted = set(ids)
@@ -383,7 +604,6 @@ class Canvas(QtCore.QObject):
     def _on_lock(self, locked: bool) -> None:
         """While locked (a training run), nodes can be selected but not moved or wired."""
         self._apply_lock(self._items.values())
-        self._paint(self._items)  # locking a port resets its tooltip
 
     def _apply_lock(self, items: Iterable[Any]) -> None:
         locked = self.lock.locked
@@ -397,6 +617,8 @@ class Canvas(QtCore.QObject):
     # ---- document updates --------------------------------------------------------------
     def _on_update(self, update: Update) -> None:
         change = update.change
+        if change.structural or change.moved or change.replaced:
+            self._overview.invalidate()
         if change.replaced:
             self._rebuild()
             return
@@ -418,8 +640,9 @@ class Canvas(QtCore.QObject):
             self._sync_wires(node_id)
         for node_id in (change.moved | change.added) & nodes.keys():
             self._place(node_id)
-        self._paint(node_id for node_id in update.results if node_id in self._items)
-        self._tip_edges(update.results | wired)
+        self._grow_scene(nodes[n].pos for n in (change.moved | change.added) & nodes.keys())
+        painted = set(update.results) | change.params | {new for _, new in change.renamed}
+        self._paint(node_id for node_id in painted if node_id in self._items)
         if change.removed or change.added or change.renamed:
             self._read_selection()
 
@@ -429,7 +652,6 @@ class Canvas(QtCore.QObject):
             if node_id in nodes and node_id in self._items:
                 self._sync_wires(node_id)
                 self._place(node_id)
-                self._tip_edges([node_id])
 
     def _rebuild(self) -> None:
         """Draw a new document from scratch (open, new, template, import)."""
@@ -448,10 +670,43 @@ class Canvas(QtCore.QObject):
             self._sync_wires(node_id)
         self._apply_lock(self._items.values())
         self._paint(nodes)
-        self._tip_edges(nodes)
+        self._grow_scene((n.pos for n in nodes.values()), fresh=True)
+        self._routes, self._route_places = {}, {}
+        layout = self.routed_layout()
+        if layout is not None:
+            self.adopt_layout(layout)
+        self._overview_on = False  # the new items are shown: hide them if far out
+        self._follow_zoom()
         self.selection.set(())
 
+    def _grow_scene(
+        self, places: Iterable[tuple[float, float] | None], *, fresh: bool = False
+    ) -> None:
+        """Keep the scene's rectangle (its spatial index) around the graph with room to
+        spare: grown when a node lands outside, fitted anew when a document opens."""
+        points = [p for p in places if p is not None]
+        if not points:
+            return
+        xs = [p[0] for p in points]
+        ys = [p[1] for p in points]
+        needed = QtCore.QRectF(
+            min(xs), min(ys), max(xs) - min(xs) + NODE_WIDTH, max(ys) - min(ys) + NODE_HEIGHT
+        )
+        if not fresh:
+            if self._scene_rect.contains(needed):
+                return
+            needed = needed.united(self._scene_rect)
+        margin = max(SCENE_MARGIN, 0.5 * max(needed.width(), needed.height()))
+        self._scene_rect = needed.adjusted(-margin, -margin, margin, margin)
+        scene = self.viewer.scene()
+        scene.setSceneRect(self._scene_rect)
+        # Qt picks the index depth from the item count, not the area: a long graph got
+        # cells holding hundreds of nodes. Aim for cells a few nodes across.
+        extent = max(self._scene_rect.width(), self._scene_rect.height())
+        scene.setBspTreeDepth(min(16, max(6, 2 * round(math.log2(max(1.0, extent / BSP_CELL))))))
+
     def _create_item(self, node: Node) -> None:
+        """A scene item for ``node`` (hidden while the overview is drawn)."""
         index = len(self._items)
         pos = node.pos if node.pos is not None else (index * 200.0, 0.0)
         with QtCore.QSignalBlocker(self.graph):
@@ -465,6 +720,8 @@ class Canvas(QtCore.QObject):
         self._items[node.id] = item
         self._ids[str(item.id)] = node.id
         self._shown[node.id] = (float(pos[0]), float(pos[1]))
+        if self._overview_on:
+            item.view.setVisible(False)
 
     def _remove_item(self, node_id: str) -> None:
         item = self._items.pop(node_id, None)
@@ -527,74 +784,10 @@ class Canvas(QtCore.QObject):
     # ---- faces -------------------------------------------------------------------------
     def _paint(self, ids: Iterable[str]) -> None:
         results = self.document.report.results
-        for node_id in ids:
-            result = results.get(node_id)
-            if result is not None and node_id in self._items:
-                self._draw_face(self._items[node_id], result)
-
-    def _draw_face(self, item: Any, result: NodeResult) -> None:
-        if result.status is Status.OK:
-            text = shape_text(result.shape)
-            if result.params:
-                text += f"  ·  {count_text(result.params)} params"
-            tip = f"{result.type} '{result.id}': output {shape_text(result.shape)}"
-        elif result.status is Status.ERROR:
-            text, tip = "error", result.error or ""
-        else:
-            text, tip = "?", "unknown: a node upstream has a problem"
-        self._faces[result.id] = (text, tip, result.status)
-        label = getattr(item, "_face", None)
-        if label is None:
-            label = QtWidgets.QGraphicsSimpleTextItem(item.view)
-            font = label.font()
-            font.setPointSize(9)
-            label.setFont(font)
-            item._face = label
-        label.setText(text)
-        label.setBrush(QtGui.QBrush(QtGui.QColor(FACE_COLORS[result.status])))
-        rect = item.view.boundingRect()
-        label.setPos((rect.width() - label.boundingRect().width()) / 2, rect.height() + 2)
-        item.view.setToolTip(tip)
-        label.setToolTip(tip)
-        color = {Status.OK: OK_COLOR, Status.ERROR: ERROR_COLOR}.get(result.status, UNKNOWN_COLOR)
-        item.view.color = (*color, 255)
-        item.model.color = (*color, 255)
-        for port in [*item.input_ports(), *item.output_ports()]:
-            port.view.setToolTip(tip if result.status is not Status.OK else _port_tip(result, port))
-
-    def _tip_edges(self, ids: Iterable[str]) -> None:
-        """Each wire's tooltip names the tensor it carries: redo the wires out of and
-        into the nodes named."""
-        results = self.document.report.results
+        nodes = self.document.graph.nodes
         for node_id in ids:
             item = self._items.get(node_id)
-            if item is None:
-                continue
-            pipes = list(item.get_output(OUTPUT_PORT).view.connected_pipes)
-            port = item.inputs().get(INPUT_PORT)
-            if port is not None:
-                pipes += port.view.connected_pipes
-            for pipe in pipes:
-                if pipe.input_port is None or pipe.output_port is None:
-                    continue
-                source = self._ids.get(pipe.output_port.node.id, "?")
-                target = self._ids.get(pipe.input_port.node.id, "?")
-                result = results.get(source)
-                shape = (
-                    f"tensor {shape_text(result.shape)}"
-                    if result is not None and result.status is Status.OK
-                    else "shape unknown: fix the problem upstream"
-                )
-                tip = f"{source} → {target}: {shape}"
-                if pipe.toolTip() != tip:
-                    pipe.setToolTip(tip)
-
-
-def _port_tip(result: NodeResult, port: Any) -> str:
-    """The tensor(s) through a port; an Add or Concat input lists each, in order."""
-    if port.type_() == "out":
-        return f"tensor {shape_text(result.shape)}"
-    shapes = [shape_text(s) for s in result.input_shapes]
-    if len(shapes) == 1:
-        return f"tensor {shapes[0]}"
-    return f"{len(shapes)} tensors, in order: {', '.join(shapes)}"
+            if item is not None and node_id in nodes:
+                shown = face(nodes[node_id], results.get(node_id))
+                self._faces[node_id] = shown
+                item.view.set_face(shown)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6 import QtCore, QtWidgets
 
 from app.export_files import write_export
+from graph_io.layout import apply_layout
 from graph_io.model import Graph
 from graph_io.yaml_io import load_graph, save_graph
 from nodes.errors import ConvasError
@@ -49,7 +50,7 @@ class FileCommands(QtWidgets.QMainWindow):
         @property
         def path(self) -> Path | None: ...
 
-        def fit(self) -> None: ...
+        def show_graph(self) -> None: ...
 
         def _update_title(self, *_args: object) -> None: ...
 
@@ -98,7 +99,7 @@ class FileCommands(QtWidgets.QMainWindow):
 
         template = resources.templates()[stem]
         self._load(loads_graph(template.text(), f"{template.name}.yaml"), None)
-        self.fit()
+        self.show_graph()
 
     def open_file(self, path: str | Path, *, ask: bool = True, as_template: bool = False) -> bool:
         """Load a file; on failure show the loader's message and keep the open graph."""
@@ -112,10 +113,14 @@ class FileCommands(QtWidgets.QMainWindow):
         self._load(graph, None if as_template else Path(path))
         if not as_template:
             self._remember(Path(path))
-        self.fit()
+        self.show_graph()
         return True
 
     def _load(self, graph: Graph, path: Path | None, *, dirty: bool = False) -> None:
+        """Show ``graph``; a file that leaves positions out (hand-written, generated)
+        gets the layered layout, drawn as if it had been saved so."""
+        if any(node.pos is None for node in graph.nodes.values()):
+            apply_layout(graph, direction=self.canvas.direction)
         self.document.replace(graph, path, dirty=dirty)
 
     def _dialog_dir(self, name: str = "") -> str:
@@ -308,7 +313,7 @@ class FileCommands(QtWidgets.QMainWindow):
             return False
         self._load(result.graph, None, dirty=True)  # not on disk yet: closing it asks
         self.conv_view.set_weights(result.weights, f"weights imported from {label}")
-        self.fit()
+        self.show_graph()
         self.statusBar().showMessage(
             f"imported {label}: {len(result.graph.nodes)} nodes; outputs match the model "
             f"(largest difference {result.difference:.1e})",

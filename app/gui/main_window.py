@@ -12,6 +12,7 @@ import resources
 from app.gui.canvas import Canvas
 from app.gui.conv_panel import ConvPanel
 from app.gui.file_commands import FileCommands
+from app.gui.minimap import Minimap
 from app.gui.panels import HelpView, Palette, ProblemsList, SummaryTable, status_text
 from app.gui.param_panel import ParamPanel
 from app.gui.results_panel import ResultsPanel
@@ -22,7 +23,7 @@ from app.gui.training_panel import TrainingPanel
 from app.gui.view_state import EditLock, Selection
 from app.training.warmup import start_background_warm_up
 from graph_io.editing import Document, Update
-from graph_io.layout import layout_positions
+from graph_io.layout import Direction
 from graph_io.model import Graph
 
 WARM_UP_DELAY_MS = 2000
@@ -368,6 +369,18 @@ class MainWindow(FileCommands):
         view = bar.addMenu("&View")
         self.themes = ThemeSwitcher(self._app(), self.settings, self)
         self.themes.add_menu(view.addMenu("&Theme"))
+        self.canvas.set_theme(self.themes.theme)
+        self.themes.changed.connect(self.canvas.set_theme)
+        self.minimap = Minimap(self.document, self.viewer, self.themes.theme)
+        self.themes.changed.connect(self.minimap.set_theme)
+        directions = view.addMenu("Layout &Direction")
+        group = QtGui.QActionGroup(directions)
+        for direction, text in ((Direction.TB, "&Top to Bottom"), (Direction.LR, "&Left to Right")):
+            action = directions.addAction(text)
+            action.setCheckable(True)
+            action.setChecked(direction is self.canvas.direction)
+            action.triggered.connect(lambda _c=False, d=direction: self.set_direction(d))
+            group.addAction(action)
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "Layer Help", self.show_help, "F1")
 
@@ -381,26 +394,24 @@ class MainWindow(FileCommands):
         self.help_dock.raise_()
 
     def auto_layout(self) -> None:
-        """Left-to-right columns by depth, a lane per branch (``graph_io.layout``, the
-        same layout imported models get); one undo step."""
-        if self.graph.nodes:
-            self.canvas.apply_layout(layout_positions(self.graph))
-            self.fit()
+        """Layers along the chosen direction, branches side by side, skip wires routed
+        round the nodes (``graph_io.layout``, the layout imports get); one undo step."""
+        self.canvas.lay_out()
+        self.canvas.frame(readable=True)
+
+    def set_direction(self, direction: Direction) -> None:
+        """View → Layout Direction: turn the ports and lay the graph out again."""
+        self.canvas.lay_out(direction)
+        self.canvas.frame(readable=True)
 
     def fit(self) -> None:
-        """Fit every node in view (NodeGraphQt's own fit groups items: slow for 500)."""
-        self.canvas.release_stale_grab()  # a view change must not drag a stale grab
-        items = [n.view for n in self.canvas.graph.all_nodes()]
-        if not items:
-            return
-        rect = items[0].sceneBoundingRect()
-        for item in items[1:]:
-            rect = rect.united(item.sceneBoundingRect())
-        rect = rect.adjusted(-60, -60, 60, 60)
-        self.viewer.set_scene_rect([rect.x(), rect.y(), rect.width(), rect.height()])
-        self.viewer.fitInView(rect, QtCore.Qt.AspectRatioMode.KeepAspectRatio)
-        self.canvas.reassert_positions()
-        QtCore.QTimer.singleShot(0, self.canvas.reassert_positions)
+        """F: the whole graph in view, however small."""
+        self.canvas.frame(readable=False)
+
+    def show_graph(self) -> None:
+        """After opening: the whole graph if its text stays readable, else the part
+        around its Input (the minimap shows the rest)."""
+        self.canvas.frame(readable=True)
 
     # ---- events --------------------------------------------------------------------
     def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802

@@ -1,7 +1,8 @@
 """NodeGraphQt node classes, generated from the layer registry.
 
 There is no hand-written class per layer: each ``LayerSpec`` becomes a ``BaseNode``
-subclass with an input port (several inputs for Add/Concat) and an output port.
+subclass with an input port (several inputs for Add/Concat) and an output port,
+drawn by ``FaceNodeItem``.
 Parameters live in the document, not in NodeGraphQt properties, so the scene holds
 nothing that could disagree with the file.
 """
@@ -13,6 +14,7 @@ from typing import Any
 from NodeGraphQt import BaseNode
 
 import nodes
+from app.gui.node_item import FaceNodeItem
 from nodes.spec import LayerSpec
 
 IDENTIFIER = "convas"
@@ -22,7 +24,7 @@ OUTPUT_PORT = "out"
 
 def _make(spec: LayerSpec) -> type[BaseNode]:
     def init(self: BaseNode) -> None:
-        BaseNode.__init__(self)
+        BaseNode.__init__(self, FaceNodeItem)
         if not spec.is_source:
             self.add_input(INPUT_PORT, multi_input=spec.takes_many_inputs, display_name=False)
         self.add_output(OUTPUT_PORT, multi_output=True, display_name=False)

@@ -17,7 +17,7 @@ import nodes
 from app.gui.node_classes import node_type_key
 from app.gui.view_state import Selection
 from graph_io.editing import Document, Update
-from graph_io.shapes import Report
+from graph_io.shapes import NodeResult, Report
 from graph_io.summary import count_text, memory_text, shape_text
 
 
@@ -153,49 +153,35 @@ class SummaryTable(QtWidgets.QTableWidget):
         self._memory_timer.setSingleShot(True)
         self._memory_timer.setInterval(self.MEMORY_SETTLE_MS)
         self._memory_timer.timeout.connect(self.show_memory)
+        self._changed: set[str] | None = None  # rows to redo; None: every row
         self.show_report(document.report)
+        document.subscribe(self._collect)
         self._follow = _Deferred(document, self.show_report)
 
+    def _collect(self, update: Update) -> None:
+        """Note which rows an edit touched; a change of the graph's structure (which
+        can reorder rows) redoes them all."""
+        if update.change.structural or update.change.replaced:
+            self._changed = None
+        elif self._changed is not None:
+            self._changed |= set(update.results)
+
     def show_report(self, report: Report) -> None:
-        """Rewrite only the cells whose text changed: a 2,000-row table stays cheap
-        to keep current while the user types."""
+        """Rewrite only the rows an edit changed, and in them only the cells whose text
+        changed: a 2,000-row table stays cheap to keep current while the user types."""
+        changed, self._changed = self._changed, set()
+        if changed is not None and len(self._rows) == len(report.results):
+            self._show_rows(report, changed)
+            return
         placed = set(report.order)
         order = report.order + [n for n in report.results if n not in placed]
+        self._row_of = {n: i for i, n in enumerate(order)}
         rows = [report.results[n] for n in order]
         resize = self.rowCount() != len(rows) + 1
         self.setRowCount(len(rows) + 1)
-        totals = (
-            "Total",
-            f"{memory_text(report.total_memory)} activations",
-            shape_text(report.output_shape),
-            f"{report.total_params:,}",
-            f"{report.total_macs:,}",
-        )
-        table = [
-            (
-                r.id,
-                r.type,
-                shape_text(r.shape) if r.error is None else "error",
-                f"{r.params:,}",
-                f"{r.macs:,}",
-            )
-            for r in rows
-        ]
-        for row, cells in enumerate([*table, totals]):
-            if self._shown.get(row) == cells:
-                continue
-            self._shown[row] = cells
-            error = rows[row].error if row < len(rows) else None
-            for col, text in enumerate(cells):
-                item = self.item(row, col)
-                if item is None:
-                    item = QtWidgets.QTableWidgetItem()
-                    self.setItem(row, col, item)
-                item.setText(text)
-                item.setToolTip(error or "")
-                font = item.font()
-                font.setBold(row == len(rows))
-                item.setFont(font)
+        for row, result in enumerate(rows):
+            self._show_row(row, _cells(result), result.error)
+        self._show_row(len(rows), _totals(report), None, bold=True)
         for row in [r for r in self._shown if r > len(rows)]:
             del self._shown[row]
         self._rows = order
@@ -203,6 +189,33 @@ class SummaryTable(QtWidgets.QTableWidget):
             for column in range(self.columnCount() - 1):
                 self.resizeColumnToContents(column)
         self._memory_timer.start()
+
+    def _show_rows(self, report: Report, ids: set[str]) -> None:
+        for node_id in ids:
+            row = self._row_of.get(node_id)
+            result = report.results.get(node_id)
+            if row is not None and result is not None:
+                self._show_row(row, _cells(result), result.error)
+        self._show_row(len(self._rows), _totals(report), None, bold=True)
+        self._memory_timer.start()
+
+    def _show_row(
+        self, row: int, cells: tuple[str, ...], error: str | None, *, bold: bool = False
+    ) -> None:
+        if self._shown.get(row) == cells:
+            return
+        self._shown[row] = cells
+        for col, text in enumerate(cells):
+            item = self.item(row, col)
+            if item is None:
+                item = QtWidgets.QTableWidgetItem()
+                self.setItem(row, col, item)
+            item.setText(text)
+            item.setToolTip(error or "")
+            if item.font().bold() != bold:
+                font = item.font()
+                font.setBold(bold)
+                item.setFont(font)
 
     def show_memory(self) -> None:
         """Each node's training memory (weights, gradients, optimizer state, kept
@@ -224,6 +237,28 @@ class SummaryTable(QtWidgets.QTableWidget):
                 self.setItem(row, len(self.HEADERS) - 1, item)
             if item.text() != text:
                 item.setText(text)
+
+
+def _cells(result: NodeResult) -> tuple[str, ...]:
+    """A node's row of the Summary."""
+    return (
+        result.id,
+        result.type,
+        shape_text(result.shape) if result.error is None else "error",
+        f"{result.params:,}",
+        f"{result.macs:,}",
+    )
+
+
+def _totals(report: Report) -> tuple[str, ...]:
+    """The Summary's last row."""
+    return (
+        "Total",
+        f"{memory_text(report.total_memory)} activations",
+        shape_text(report.output_shape),
+        f"{report.total_params:,}",
+        f"{report.total_macs:,}",
+    )
 
 
 class ProblemsList(QtWidgets.QListWidget):

@@ -16,6 +16,7 @@ from app.gui.param_editors import ParamEditor, make_editor
 from app.gui.view_state import EditLock, Selection
 from graph_io.editing import Document, Rename, SetParam, Update
 from graph_io.editing.commands import check_id
+from graph_io.model import Node
 from nodes.errors import ConvasError, ParamError
 
 INVALID = "background: #ffd0d0;"
@@ -85,6 +86,15 @@ class ParamPanel(QtWidgets.QWidget):
             editor = make_editor(param, node.params[param.name])
             editor.edited.connect(lambda value, name=param.name: self._apply(name, value))
             self._add_row(param.name, param.label, editor, editor.toolTip())
+        self._show_applicable(node)
+
+    def _show_applicable(self, node: Node) -> None:
+        """Hide the rows of settings the node's other choices make meaningless (a
+        LeakyReLU slope while the activation is ReLU); the layer spec says which."""
+        for param in nodes.get(node.type).params:
+            box = self.errors[param.name].parentWidget()
+            if box is not None:
+                self.form.setRowVisible(box, param.applies(node.params))
 
     def follow(self) -> None:
         """Show the node's current values after undo, redo or an edit made elsewhere
@@ -103,6 +113,7 @@ class ParamPanel(QtWidgets.QWidget):
                 and not self.errors[name].isVisible()
             ):
                 editor.set_value(node.params[name])
+        self._show_applicable(node)
 
     def _add_row(self, key: str, label: str, editor: QtWidgets.QWidget, help_text: str) -> None:
         editor.setToolTip(help_text)

@@ -1,0 +1,104 @@
+"""NodeGraphQt's viewer with Convas' wires, hover text and zoom policy.
+
+Three changes to the stock viewer, each for the user:
+- new connections are ``WireItem``s (routed, themed, with a level of detail);
+- hover text is asked of the canvas when the user hovers (``tooltip_for``), so an
+  edit does not re-set a tooltip on every port of every node it touches;
+- ``readable_zoom`` is the least zoom at which a face's smallest text is 10 px, the
+  floor for fitting a graph on open (the user can still zoom out further).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from NodeGraphQt.widgets.viewer import NodeViewer
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from app.gui.node_item import WireItem
+from app.gui.node_painter import SMALL_PX
+
+READABLE_PX = 10.0  # the smallest text on a face, on screen, when a graph opens
+
+
+class CanvasViewer(NodeViewer):  # type: ignore[misc]
+    """The canvas' QGraphicsView."""
+
+    view_changed = QtCore.Signal()  # after any pan or zoom
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None, undo_stack: Any = None) -> None:
+        super().__init__(parent, undo_stack=undo_stack)
+        self.overview: Callable[[QtGui.QPainter, QtCore.QRectF], None] | None = None
+        self.tooltip_for: Callable[[QtWidgets.QGraphicsItem], str | None] | None = None
+        self.route_for: Callable[[Any], Sequence[tuple[float, float]] | None] | None = None
+
+    def establish_connection(self, start_port: Any, end_port: Any) -> None:
+        pipe = WireItem()
+        self.scene().addItem(pipe)
+        pipe.set_connections(start_port, end_port)
+        pipe.draw_path(pipe.input_port, pipe.output_port)
+        if start_port.node.selected or end_port.node.selected:
+            pipe.highlight()
+
+    def _update_scene(self) -> None:
+        super()._update_scene()
+        self.view_changed.emit()
+
+    def drawForeground(self, painter: QtGui.QPainter, rect: QtCore.QRectF) -> None:  # noqa: N802
+        """Far out, the canvas hides its items and draws the whole graph at once."""
+        super().drawForeground(painter, rect)
+        if self.overview is not None:
+            self.overview(painter, rect)
+
+    def viewportEvent(self, event: QtCore.QEvent) -> bool:  # noqa: N802
+        if event.type() == QtCore.QEvent.Type.ToolTip and self.tooltip_for is not None:
+            assert isinstance(event, QtGui.QHelpEvent)
+            text = None
+            for item in self.items(event.pos()):
+                text = self.tooltip_for(item)
+                if text:
+                    break
+            if text:
+                QtWidgets.QToolTip.showText(event.globalPos(), text, self)
+            else:
+                QtWidgets.QToolTip.hideText()
+                event.ignore()
+            return True
+        return bool(super().viewportEvent(event))
+
+    @staticmethod
+    def readable_zoom() -> float:
+        """The scale at which a node's smallest text is ``READABLE_PX`` on screen."""
+        return READABLE_PX / SMALL_PX
+
+    def scale_factor(self) -> float:
+        return float(self.transform().m11())
+
+    def show_rect(
+        self,
+        rect: QtCore.QRectF,
+        *,
+        floor: float | None = None,
+        anchor: QtCore.QPointF | None = None,
+    ) -> None:
+        """Fit ``rect`` in view, but never below ``floor`` zoom: then show the part of
+        it at ``anchor`` (the Input, at the top of the view) and leave the rest to
+        scrolling and the minimap."""
+        if rect.isEmpty():
+            return
+        view = QtCore.QRectF(self.viewport().rect())
+        fit = min(view.width() / rect.width(), view.height() / rect.height())
+        if floor is not None and fit < floor:
+            # fitInView keeps a 2 px margin each side: leave it, so the scale is the floor
+            width, height = (view.width() - 4) / floor, (view.height() - 4) / floor
+            start = anchor if anchor is not None else rect.topLeft()
+            left = min(max(rect.left(), start.x() - width / 2), rect.right() - width)
+            top = min(max(rect.top(), start.y() - 40.0), rect.bottom() - height)
+            rect = QtCore.QRectF(
+                left if rect.width() > width else rect.center().x() - width / 2,
+                top if rect.height() > height else rect.center().y() - height / 2,
+                width,
+                height,
+            )
+        self.set_scene_rect([rect.x(), rect.y(), rect.width(), rect.height()])
