@@ -9,7 +9,16 @@ from typing import Any
 from nodes.errors import ShapeError
 from nodes.geometry import fmt_shape
 from nodes.registry import register
-from nodes.spec import FaceHint, FaceShow, LayerSpec, ParamKind, Params, ParamSpec, Shape
+from nodes.spec import (
+    FaceHint,
+    FaceShow,
+    LayerSpec,
+    ParamKind,
+    Params,
+    ParamSpec,
+    Preset,
+    Shape,
+)
 
 
 def _bn_shape(params: Params, inputs: Sequence[Shape]) -> Shape:
@@ -294,6 +303,13 @@ evaluation behave alike. Over says which values are normalised together:
     build=_layer_norm_build,
     from_torch=_layer_norm_from_torch,
     count_params=_layer_norm_params,
+    presets=(
+        Preset(
+            "LayerNorm2d (channels)",
+            "Normalises the channels at each pixel, as ConvNeXt does (LayerNorm over Channels).",
+            {"over": OVER_CHANNELS},
+        ),
+    ),
 )
 
 register(BATCHNORM2D, DROPOUT, GROUPNORM, LAYERNORM)
