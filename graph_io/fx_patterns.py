@@ -230,17 +230,13 @@ def _channel_layer_norm(channels: int, weight: Any, bias: Any, eps: float) -> nn
 
     from nodes.torch_modules import ChannelLayerNorm
 
-    norm = ChannelLayerNorm(channels, eps=eps)
+    affine = weight is not None or bias is not None
+    norm = ChannelLayerNorm(channels, eps, elementwise_affine=affine, bias=bias is not None)
     with torch.no_grad():
-        if weight is None and bias is None:
-            norm.weight = norm.bias = None  # type: ignore[assignment]
-            norm.elementwise_affine = False
-        else:
+        if norm.weight is not None:  # a bias alone leaves the scale at 1
             norm.weight.copy_(weight if weight is not None else torch.ones(channels))
-            if bias is None:
-                norm.bias = None  # type: ignore[assignment]
-            else:
-                norm.bias.copy_(bias)
+        if norm.bias is not None:
+            norm.bias.copy_(bias)
     return norm
 
 

@@ -417,8 +417,12 @@ class _Importer:
                 found = _best_match(modules, shape)
             if found is None:
                 reason, blamed = _no_layer_reason(modules, shape)
-                if head.op != "call_module" and modules[0] is not None and not blamed:
-                    reason += f" (it computes {one_line_repr(modules[0])})"
+                if head.op != "call_module" and modules[0] is not None:
+                    if not blamed:
+                        reason += f" (it computes {one_line_repr(modules[0])})"
+                    elif not _call_names_module(head, modules[0]):
+                        # a pattern's result (permute ... permute): say what it computes
+                        reason = f"{type(modules[0]).__name__} with {reason}"
                 self.problem(head, reason, blamed)
                 index += 1
                 continue
@@ -644,6 +648,12 @@ class _Importer:
                 place = where(match.steps[0], self.traced)
                 return f", first at {match.spec.type} '{match.node_id}' from {place}"
         return ""
+
+
+def _call_names_module(node: fx.Node, module: nn.Module) -> bool:
+    """True when the call's own name says what ``module`` is (``flatten``: Flatten)."""
+    target = node.target if isinstance(node.target, str) else getattr(node.target, "__name__", "")
+    return str(target).strip("_").replace("_", "").lower() == type(module).__name__.lower()
 
 
 def _holds_tensor(value: Any) -> bool:

@@ -95,8 +95,16 @@ class ChannelLayerNorm(nn.LayerNorm):
     writes it as one (``code_form``) called between the two permutes.
     """
 
-    def __init__(self, channels: int, eps: float = 1e-5) -> None:
-        super().__init__(channels, eps=eps)
+    def __init__(
+        self,
+        normalized_shape: int | tuple[int],
+        eps: float = 1e-5,
+        elementwise_affine: bool = True,
+        bias: bool = True,
+    ) -> None:
+        """``normalized_shape`` is the channel count, named as nn.LayerNorm names it so
+        that import messages can rebuild the module with other settings."""
+        super().__init__(normalized_shape, eps, elementwise_affine, bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return super().forward(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)

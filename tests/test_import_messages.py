@@ -235,3 +235,22 @@ def test_stochastic_depth_is_named_once_per_draw_with_the_fix() -> None:
         *["Conv2D", "Add"] * 3,
         "GlobalAvgPool2D",
     ]
+
+
+class PlainNorm(nn.Module):
+    """A channels-first LayerNorm without a bias, which Convas's LayerNorm always has."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm = nn.LayerNorm(4, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.norm(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+
+
+def test_a_channels_first_layer_norm_names_the_setting_it_lacks() -> None:
+    line = "return self.norm(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)"
+    assert import_error(PlainNorm(), (4, 3, 3)).problems == [
+        f"tensor.permute() at {at(line)}: ChannelLayerNorm with bias=False — no Convas layer "
+        "has this setting"
+    ]
