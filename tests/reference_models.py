@@ -10,6 +10,7 @@ takes an optional ``scale`` for its widths so a test can also try a smaller copy
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -730,3 +731,78 @@ class MnistNet(nn.Module):
         x = self.dropout2(x)
         x = self.fc2(x)
         return F.log_softmax(x, dim=1)
+
+
+# ---- ConvNeXt-style: channels-first LayerNorm, 7x7 depthwise, GELU, mean pooling ----------
+
+
+class ConvNeXtLayerNorm(nn.Module):
+    """ConvNeXt's own LayerNorm class, with its two data formats."""
+
+    def __init__(self, channels: int, eps: float = 1e-6, data_format: str = "channels_last"):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(channels))
+        self.bias = nn.Parameter(torch.zeros(channels))
+        self.eps = eps
+        self.data_format = data_format
+        self.normalized_shape = (channels,)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.data_format == "channels_last":
+            return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+        u = x.mean(1, keepdim=True)
+        s = (x - u).pow(2).mean(1, keepdim=True)
+        x = (x - u) / torch.sqrt(s + self.eps)
+        return self.weight[:, None, None] * x + self.bias[:, None, None]
+
+
+class ConvNeXtBlock(nn.Module):
+    """Depthwise 7x7, LayerNorm over channels, inverted bottleneck, residual.
+
+    The original applies its two pointwise layers as nn.Linear on channels-last
+    tensors; here they are the equivalent 1x1 convolutions, as CIFAR ports often do.
+    """
+
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        self.dwconv = nn.Conv2d(dim, dim, kernel_size=7, padding=3, groups=dim)
+        self.norm = ConvNeXtLayerNorm(dim, data_format="channels_first")
+        self.pwconv1 = nn.Conv2d(dim, 4 * dim, 1)
+        self.act = nn.GELU()
+        self.pwconv2 = nn.Conv2d(4 * dim, dim, 1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        out = self.pwconv2(self.act(self.pwconv1(self.norm(self.dwconv(x)))))
+        return x + out
+
+
+class ConvNeXtMini(nn.Module):
+    def __init__(self, dims: Sequence[int] = (32, 64, 128), depths: Sequence[int] = (1, 1, 2)):
+        super().__init__()
+        self.downsample_layers = nn.ModuleList(
+            [
+                nn.Sequential(
+                    nn.Conv2d(3, dims[0], kernel_size=2, stride=2),
+                    ConvNeXtLayerNorm(dims[0], data_format="channels_first"),
+                )
+            ]
+        )
+        for cin, cout in itertools.pairwise(dims):
+            self.downsample_layers.append(
+                nn.Sequential(
+                    ConvNeXtLayerNorm(cin, data_format="channels_first"),
+                    nn.Conv2d(cin, cout, kernel_size=2, stride=2),
+                )
+            )
+        self.stages = nn.ModuleList(
+            nn.Sequential(*(ConvNeXtBlock(dim) for _ in range(depth)))
+            for dim, depth in zip(dims, depths, strict=True)
+        )
+        self.norm = nn.LayerNorm(dims[-1], eps=1e-6)
+        self.head = nn.Linear(dims[-1], 10)
+
+    def forward(self, x: Tensor) -> Tensor:
+        for down, stage in zip(self.downsample_layers, self.stages, strict=True):
+            x = stage(down(x))
+        result: Tensor = self.head(self.norm(x.mean([-2, -1])))
+        return result

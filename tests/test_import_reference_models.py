@@ -73,14 +73,16 @@ def assert_imports_exactly(
 
 
 def features(graph: Graph) -> set[str]:
-    """Layer types, activation functions, and "groups" for a grouped (or depthwise)
-    convolution."""
+    """Layer types, activation functions, "groups" for a grouped (or depthwise)
+    convolution, and what a LayerNorm normalises over."""
     found: set[str] = set()
     for node in graph.nodes.values():
         found.add(node.type)
         found.update(str(node.params[k]) for k in ("activation", "function") if k in node.params)
         if int(node.params.get("groups", 1)) > 1 or node.params.get("depthwise"):
             found.add("groups")
+        if node.type == "LayerNorm":
+            found.add(f"LayerNorm over {node.params['over']}")
     return found
 
 
@@ -145,6 +147,13 @@ MODELS = [
         zoo.pnasnet_b, CIFAR, set(), {"groups", "MaxPool2D", "Concat"}, id="pnasnet_b", marks=SLOW
     ),
     pytest.param(zoo.MnistNet, (1, 28, 28), set(), {"LogSoftmax", "Dropout"}, id="mnist_example"),
+    pytest.param(
+        zoo.ConvNeXtMini,
+        CIFAR,
+        set(),
+        {"groups", "LayerNorm over Channels", "GELU", "GlobalAvgPool2D", "Add"},
+        id="convnext_style",
+    ),
 ]
 
 
