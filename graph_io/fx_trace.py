@@ -222,11 +222,11 @@ class SizedTracer(fx.Tracer):
         if super().is_leaf_module(m, module_qualified_name):
             return True
         if m not in self._twins:
-            self._running = True  # the probe runs the module on real tensors
+            running, self._running = self._running, True  # the probe runs on real tensors
             try:
                 self._twins[m] = channel_layer_norm_twin(m) is not None
             finally:
-                self._running = False
+                self._running = running
         return self._twins[m]
 
     def getattr(self, attr: str, attr_val: Any, parameter_proxy_cache: dict[str, Any]) -> Any:
@@ -241,11 +241,11 @@ class SizedTracer(fx.Tracer):
             self._inputs += 1
             return self.examples if self._inputs == 1 else None
         if kind == "get_attr":
-            self._running = True  # reading it must not make another get_attr node
+            running, self._running = self._running, True  # no get_attr node for the read
             try:
                 value = _fetch(self.root, str(target))
             finally:
-                self._running = False
+                self._running = running
             return (value, value) if value is not None else None
         found: list[Any] = []
         self._running = True

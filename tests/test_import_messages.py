@@ -254,3 +254,23 @@ def test_a_channels_first_layer_norm_names_the_setting_it_lacks() -> None:
         f"tensor.permute() at {at(line)}: ChannelLayerNorm with bias=False — no Convas layer "
         "has this setting"
     ]
+
+
+class OwnWeights(nn.Module):
+    """A convolution written with F.conv2d and a parameter of the model."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.kernel = nn.Parameter(torch.randn(2, 2, 3, 3))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.conv2d(x, self.kernel)
+
+
+def test_a_parameter_read_in_forward_is_named_not_a_failed_trace() -> None:
+    """Reading a parameter while tracing once recursed without end inside torch.fx."""
+    problems = import_error(OwnWeights(), (2, 5, 5)).problems
+    assert problems[0] == (
+        f"parameter 'kernel' at {at('return F.conv2d(x, self.kernel)')}: "
+        "Convas layers hold their own weights; use a torch.nn layer"
+    )
