@@ -16,6 +16,7 @@ from app.gui.minimap import Minimap
 from app.gui.panels import HelpView, Palette, ProblemsList, SummaryTable, status_text
 from app.gui.param_panel import ParamPanel
 from app.gui.results_panel import ResultsPanel
+from app.gui.run_curves import RunCurves
 from app.gui.runs_panel import RunsPanel
 from app.gui.search_popup import SearchPopup
 from app.gui.theme import ThemeSwitcher, app_icon
@@ -90,14 +91,15 @@ class MainWindow(FileCommands):
             "Results", self.results, QtCore.Qt.DockWidgetArea.BottomDockWidgetArea
         )
         self.runs = RunsPanel()
+        # Below the canvas, so the Training dock's curves stay in view beside it.
         self.runs_dock = self.add_dock(
-            "Runs", self.runs, QtCore.Qt.DockWidgetArea.RightDockWidgetArea
+            "Runs", self.runs, QtCore.Qt.DockWidgetArea.BottomDockWidgetArea
         )
         self.tabifyDockWidget(self.params_dock, self.training_dock)
-        self.tabifyDockWidget(self.training_dock, self.runs_dock)
         self.params_dock.raise_()
         self.tabifyDockWidget(self.problems_dock, self.results_dock)
         self.tabifyDockWidget(self.results_dock, self.kernels_dock)
+        self.tabifyDockWidget(self.kernels_dock, self.runs_dock)
         self.help_dock.raise_()
         self.problems_dock.raise_()
         self.training.run_finished.connect(self._on_run_finished)
@@ -163,6 +165,17 @@ class MainWindow(FileCommands):
             lambda p: self.conv_view.set_weights(read_weights(p), f"weights of {p}")
         )
         self.runs.resume_requested.connect(resume)
+        self.run_curves = RunCurves(self.training.curves)
+        self.runs.curves_selected.connect(self._show_run_curves)
+
+    def _show_run_curves(self, runs: object) -> None:
+        """The selected runs' curves over the live ones, with the curves in view."""
+        assert isinstance(runs, dict)
+        self.run_curves.show(runs)
+        if runs:
+            self.training_dock.show()
+            self.training_dock.raise_()
+            self.training.pages.setCurrentWidget(self.training.curves)
 
     # ---- docks and state -------------------------------------------------------
     def add_dock(
