@@ -406,14 +406,19 @@ def format_diff(result: GraphDiff, old_name: str, new_name: str) -> str:
         )
     for key, (a, b) in result.training.items():
         lines.append(f"training {key}: {_value(a)} -> {_value(b)}")
+    lines += totals_text(result)
+    return "\n".join(lines)
+
+
+def totals_text(result: GraphDiff) -> list[str]:
+    """The two closing lines of a diff: parameter and MAC totals, and the counts."""
     params_delta = result.new_params - result.old_params
     macs_delta = result.new_macs - result.old_macs
-    lines.append(
-        f"params {result.old_params:,} -> {result.new_params:,} ({_signed(params_delta)}); "
-        f"MACs {result.old_macs:,} -> {result.new_macs:,} ({_signed(macs_delta)})"
-    )
     counts = ", ".join(
         f"{len(result.of_kind(k))} {k}" for k in ("added", "removed", "changed", "renamed")
     )
-    lines.append(("same model" if result.same else "models differ") + f": {counts}")
-    return "\n".join(lines)
+    return [
+        f"params {result.old_params:,} -> {result.new_params:,} ({_signed(params_delta)}); "
+        f"MACs {result.old_macs:,} -> {result.new_macs:,} ({_signed(macs_delta)})",
+        ("same model" if result.same else "models differ") + f": {counts}",
+    ]

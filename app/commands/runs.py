@@ -199,7 +199,7 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 
 def compare(first: str, second: str, args: argparse.Namespace) -> int:
-    from app.training.run_compare import compare_runs
+    from app.training.run_compare import compare_runs, delta_text, metric_text
     from app.training.run_folder import find_run, runs_root
     from graph_io.diff import format_diff
 
@@ -212,9 +212,11 @@ def compare(first: str, second: str, args: argparse.Namespace) -> int:
     lines = [format_diff(result.graph, str(old / "graph.yaml"), str(new / "graph.yaml")), ""]
     for key, (a, b) in result.settings.items():
         lines.append(f"setting {key}: {a} -> {b}")
-    lines.append(f"{'metric':<20}{old.name:>28}{new.name:>28}")
+    lines.append(f"{'metric':<20}{old.name:>28}{new.name:>28}{'delta':>12}")
     for key, (a, b) in result.metrics.items():
-        show = _accuracy if "accuracy" in key else (lambda v: "-" if v is None else f"{v:g}")
-        lines.append(f"{key:<20}{show(a):>28}{show(b):>28}")
+        lines.append(
+            f"{key:<20}{metric_text(key, a):>28}{metric_text(key, b):>28}"
+            f"{delta_text(key, a, b):>12}"
+        )
     print("\n".join(lines))
     return 0

@@ -16,7 +16,7 @@ from pathlib import Path
 from PySide6 import QtGui
 
 from app.training.run_folder import GRAPH_FILE
-from graph_io.diff import GraphDiff, describe_change, diff_graphs
+from graph_io.diff import GraphDiff, NodeChange, describe_change, diff_graphs
 from graph_io.model import Graph
 from graph_io.yaml_io import load_graph
 
@@ -50,6 +50,7 @@ class NodeMark:
     node_id: str
     mark: Mark
     tooltip: str
+    badge: str = ""  # the few words drawn on the canvas: "changed: kernel 3→5"
 
     @property
     def color(self) -> QtGui.QColor:
@@ -82,6 +83,30 @@ class CompareMarks:
     summary: str
 
 
+def _short(value: object) -> str:
+    return "×".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
+
+
+def badge_text(change: NodeChange) -> str:
+    """What a node's badge says: its kind, and for a changed node the first thing that
+    changed (``changed: kernel 3→5 +1``); the tooltip has the whole story."""
+    if change.kind == "added":
+        return "added"
+    if change.kind == "removed":
+        return "removed"
+    if change.kind == "renamed":
+        return f"renamed from {change.old_id}"
+    what = [f"{k} {_short(a)}→{_short(b)}" for k, (a, b) in change.params.items()]
+    if change.old_type is not None:
+        what.insert(0, f"type {change.old_type}→{change.type}")
+    if change.inputs is not None:
+        what.append("inputs")
+    if not what and change.old_shape != change.new_shape:
+        what.append(f"shape {_short(change.old_shape)}→{_short(change.new_shape)}")
+    more = f" +{len(what) - 1}" if len(what) > 1 else ""
+    return "changed" + (f": {what[0]}{more}" if what else "")
+
+
 def compare_marks(reference: Graph, current: Graph, reference_name: str = "") -> CompareMarks:
     """Marks on ``current`` (the open graph) for how it differs from ``reference``."""
     result = diff_graphs(reference, current)
@@ -94,7 +119,8 @@ def compare_marks(reference: Graph, current: Graph, reference_name: str = "") ->
             wiring = change.inputs[0] if change.inputs is not None else ()
             ghosts.append(Ghost(node.id, node.type, node.pos, wiring, text))
         else:
-            marks[str(change.new_id)] = NodeMark(str(change.new_id), Mark(change.kind), text)
+            node_id = str(change.new_id)
+            marks[node_id] = NodeMark(node_id, Mark(change.kind), text, badge_text(change))
     counts = {kind: len(result.of_kind(kind)) for kind in ("added", "removed", "changed")}
     against = f" from {reference_name}" if reference_name else ""
     if result.same:

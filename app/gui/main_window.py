@@ -10,6 +10,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 import resources
 from app.gui.canvas import Canvas
+from app.gui.compare_overlay import CompareOverlay
 from app.gui.conv_panel import ConvPanel
 from app.gui.file_commands import FileCommands
 from app.gui.minimap import Minimap
@@ -104,6 +105,11 @@ class MainWindow(FileCommands):
         self.problems_dock.raise_()
         self.training.run_finished.connect(self._on_run_finished)
         self.training.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.comparison = CompareOverlay(self.canvas, self)
+        self.compare_label = QtWidgets.QLabel()
+        self.compare_label.hide()
+        self.statusBar().addPermanentWidget(self.compare_label)
+        self.comparison.changed.connect(self._on_comparison)
         self._wire_runs()
         self.resizeDocks(
             [layers_dock, self.params_dock, self.help_dock],
@@ -167,6 +173,18 @@ class MainWindow(FileCommands):
         self.runs.resume_requested.connect(resume)
         self.run_curves = RunCurves(self.training.curves)
         self.runs.curves_selected.connect(self._show_run_curves)
+        self.runs.compare_requested.connect(self._compare_runs)
+
+    def _compare_runs(self, paths: object) -> None:
+        """Runs dock → Compare: one run against the open graph (marks on the canvas),
+        two runs side by side (graph, settings and metrics)."""
+        from app.gui.run_compare_dialog import show_run_comparison
+
+        assert isinstance(paths, list)
+        if len(paths) == 1:
+            self.compare_with(paths[0])
+        elif len(paths) == 2:
+            show_run_comparison(self, paths[0], paths[1])
 
     def _show_run_curves(self, runs: object) -> None:
         """The selected runs' curves over the live ones, with the curves in view."""
@@ -394,8 +412,34 @@ class MainWindow(FileCommands):
             action.setChecked(direction is self.canvas.direction)
             action.triggered.connect(lambda _c=False, d=direction: self.set_direction(d))
             group.addAction(action)
+        view.addSeparator()
+        self._action(view, "&Compare With…", self.compare_dialog)
+        self.clear_comparison = self._action(view, "C&lear Comparison", self.comparison.clear)
+        self.clear_comparison.setEnabled(False)
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "Layer Help", self.show_help, "F1")
+
+    def compare_dialog(self) -> None:
+        """Choose a graph file, or a run's ``graph.yaml``, to compare the open graph with."""
+        name, _ = QtWidgets.QFileDialog.getOpenFileName(
+            self, "Compare with graph or run", self._dialog_dir(), "Convas graphs (*.yaml *.yml)"
+        )
+        if name:
+            self.compare_with(Path(name))
+
+    def compare_with(self, path: Path) -> None:
+        """Mark on the canvas how the open graph differs from a file or a run folder."""
+        from nodes.errors import ConvasError
+
+        try:
+            self.comparison.compare_with(path)
+        except ConvasError as exc:
+            self.statusBar().showMessage(f"cannot compare: {exc}", 8000)
+
+    def _on_comparison(self, summary: str) -> None:
+        self.compare_label.setText(f"Comparing: {summary}" if summary else "")
+        self.compare_label.setVisible(bool(summary))
+        self.clear_comparison.setEnabled(bool(summary))
 
     def start_training(self) -> None:
         self.training_dock.show()

@@ -3,7 +3,8 @@
 It lists what ``convas runs`` lists (``app.training.run_folder`` reads the folders;
 this widget only shows them). Selecting several runs emits their metrics so the
 training plots can overlay their curves; the buttons ask the window to open a run's
-graph, load its weights into the result and kernel views, or resume it. The widget
+graph, load its weights into the result and kernel views, resume it, or compare one
+run with the open graph or two runs with each other. The widget
 never opens files or trains itself: the window decides what those requests mean.
 """
 
@@ -39,13 +40,15 @@ def _duration(seconds: float) -> str:
 
 
 class RunsPanel(QtWidgets.QWidget):
-    """A table of runs with Open Graph, Load Weights, Resume and Refresh."""
+    """A table of runs with Open Graph, Load Weights, Resume, Compare and Refresh."""
 
     # {run name: [metric rows of metrics.jsonl]} for the runs selected, in table order
     curves_selected = QtCore.Signal(object)
     open_graph_requested = QtCore.Signal(object)  # Path of the run's graph.yaml
     load_weights_requested = QtCore.Signal(object)  # Path of the run's weights file
     resume_requested = QtCore.Signal(object)  # Path of the run folder
+    # [one run folder]: compare it with the open graph; [older, newer]: the two runs
+    compare_requested = QtCore.Signal(object)
 
     def __init__(self, root: Path | None = None, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -78,6 +81,8 @@ class RunsPanel(QtWidgets.QWidget):
         self.resume_button = QtWidgets.QPushButton("Resume")
         self.resume_button.setToolTip("Continue this run from its last finished epoch")
         self.resume_button.clicked.connect(self.resume)
+        self.compare_button = QtWidgets.QPushButton("Compare")
+        self.compare_button.clicked.connect(self.compare)
         refresh = QtWidgets.QPushButton("Refresh")
         refresh.clicked.connect(self.refresh)
 
@@ -87,7 +92,12 @@ class RunsPanel(QtWidgets.QWidget):
         top.addStretch(1)
         top.addWidget(refresh)
         buttons = QtWidgets.QHBoxLayout()
-        for button in (self.open_button, self.weights_button, self.resume_button):
+        for button in (
+            self.open_button,
+            self.weights_button,
+            self.resume_button,
+            self.compare_button,
+        ):
             buttons.addWidget(button)
         buttons.addStretch(1)
         layout = QtWidgets.QVBoxLayout(self)
@@ -162,6 +172,15 @@ class RunsPanel(QtWidgets.QWidget):
             and runs[0].status in ("stopped", "crashed")
             and (runs[0].path / CHECKPOINT_FILE).is_file()
         )
+        with_graph = [run for run in runs if (run.path / GRAPH_FILE).is_file()]
+        self.compare_button.setEnabled(len(runs) in (1, 2) and len(with_graph) == len(runs))
+        self.compare_button.setToolTip(
+            "Mark on the canvas how the open graph differs from this run's graph"
+            if len(runs) == 1
+            else "The two runs side by side: graph diff, settings and metrics"
+            if len(runs) == 2
+            else "Select one run to compare with the open graph, or two to compare them"
+        )
         curves: dict[str, list[dict[str, object]]] = {}
         for run in runs:
             try:
@@ -191,6 +210,13 @@ class RunsPanel(QtWidgets.QWidget):
         weights = self._weights(run) if run is not None else None
         if weights is not None:
             self.load_weights_requested.emit(weights)
+
+    def compare(self) -> None:
+        """One run: against the open graph; two: the older one first."""
+        runs = self.selected_runs()
+        if self.compare_button.isEnabled() and len(runs) in (1, 2):
+            ordered = sorted(runs, key=lambda run: (run.started, run.name))
+            self.compare_requested.emit([run.path for run in ordered])
 
     def resume(self) -> None:
         run = self._single()

@@ -23,6 +23,42 @@ METRICS = (
 )
 
 
+METRIC_LABELS = {
+    "best_val_accuracy": "best validation accuracy",
+    "final_val_accuracy": "final validation accuracy",
+    "final_train_loss": "final training loss",
+    "epochs_done": "epochs",
+    "duration_s": "duration",
+}
+
+
+def metric_text(key: str, value: float | None) -> str:
+    """One metric as a person reads it: accuracy in %, duration in s, epochs whole."""
+    if value is None:
+        return "-"
+    if "accuracy" in key:
+        return f"{value:.1%}"
+    if key == "epochs_done":
+        return f"{value:.0f}"
+    if key == "duration_s":
+        return f"{value:.1f} s"
+    return f"{value:.4f}"
+
+
+def delta_text(key: str, old: float | None, new: float | None) -> str:
+    """How far ``new`` is from ``old``: accuracy in percentage points, the rest in its unit."""
+    if old is None or new is None:
+        return "-"
+    delta = new - old
+    if "accuracy" in key:
+        return f"{delta * 100:+.1f} pp"
+    if key == "epochs_done":
+        return f"{delta:+.0f}"
+    if key == "duration_s":
+        return f"{delta:+.1f} s"
+    return f"{delta:+.4f}"
+
+
 @dataclass(frozen=True)
 class RunComparison:
     old: RunInfo
