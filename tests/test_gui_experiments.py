@@ -98,7 +98,8 @@ def test_selected_runs_overlay_their_curves_in_the_training_plots(
     runs_dir = Path(window.runs.root)
     assert window.runs.table.topLevelItemCount() == 2  # this graph's runs
     curves = window.training.curves
-    live = set(curves.loss.listDataItems()) | set(curves.accuracy.listDataItems())
+    loss, accuracy = curves.plots
+    live = set(loss.listDataItems()) | set(accuracy.listDataItems())
 
     click_run(window, "digits_small-a")
     click_run(window, "digits_small-b", Modifier.ControlModifier)
@@ -108,8 +109,8 @@ def test_selected_runs_overlay_their_curves_in_the_training_plots(
 
     assert window.run_curves.runs == ["digits_small-b", "digits_small-a"]
     for plot, train_field, val_field in (
-        (curves.loss, "train_loss", "val_loss"),
-        (curves.accuracy, "train_accuracy", "val_accuracy"),
+        (loss, "train_loss", "val_loss"),
+        (accuracy, "train_accuracy", "val_accuracy"),
     ):
         names = legend_names(plot)
         for run in ("digits_small-a", "digits_small-b"):
@@ -135,10 +136,10 @@ def test_selected_runs_overlay_their_curves_in_the_training_plots(
     # Ctrl-click takes a run out: its curves and legend entries go, the other's stay.
     click_run(window, "digits_small-a", Modifier.ControlModifier)
     assert window.run_curves.runs == ["digits_small-b"]
-    names = legend_names(curves.loss)
+    names = legend_names(loss)
     assert "digits_small-b · train" in names
     assert not any(name.startswith("digits_small-a") for name in names)
-    assert len([i for i in curves.loss.listDataItems() if i not in live]) == 2
+    assert len([i for i in loss.listDataItems() if i not in live]) == 2
 
     # A live run trains with the kept run still drawn beside it.
     window.training.form.set_value("epochs", 1)
@@ -147,16 +148,16 @@ def test_selected_runs_overlay_their_curves_in_the_training_plots(
     ):
         window.training.start_button.click()
     assert window.training.curves.points("val_loss") == 1
-    assert live <= set(curves.loss.listDataItems()) | set(curves.accuracy.listDataItems())
-    assert len(curves.val_acc.getData()[0]) == 1  # the live run's own curve, drawn
-    assert "digits_small-b · validation" in legend_names(curves.loss)
+    assert live <= set(loss.listDataItems()) | set(accuracy.listDataItems())
+    assert len(curves.lines["val_acc"].getData()[0]) == 1  # the live run's own curve, drawn
+    assert "digits_small-b · validation" in legend_names(loss)
     assert window.runs.table.topLevelItemCount() == 3  # the new run is kept and listed
     assert [r.name for r in window.runs.selected_runs()] == ["digits_small-b"]
 
     click_run(window, "digits_small-b", Modifier.ControlModifier)  # nothing selected
     assert window.run_curves.runs == []
-    assert set(curves.loss.listDataItems()) | set(curves.accuracy.listDataItems()) == live
-    assert legend_names(curves.loss) == ["train", "validation"]
+    assert set(loss.listDataItems()) | set(accuracy.listDataItems()) == live
+    assert legend_names(loss) == ["train", "validation"]
 
 
 def variant(path: Path) -> Path:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
 
 from app.gui.training_panel import Curves
@@ -20,12 +19,12 @@ from app.gui.training_panel import Curves
 # for colour-blind readers; more runs than these get evenly spaced hues.
 RUN_COLORS = ("#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#E69F00", "#0072B2", "#999999")
 
-# (plot attribute of Curves, metric field, legend suffix, dashed)
+# (plot: 0 loss, 1 accuracy; metric field; legend suffix; dashed)
 SERIES = (
-    ("loss", "train_loss", "train", True),
-    ("loss", "val_loss", "validation", False),
-    ("accuracy", "train_accuracy", "train", True),
-    ("accuracy", "val_accuracy", "validation", False),
+    (0, "train_loss", "train", True),
+    (0, "val_loss", "validation", False),
+    (1, "train_accuracy", "train", True),
+    (1, "val_accuracy", "validation", False),
 )
 
 
@@ -33,8 +32,7 @@ def run_color(index: int, count: int) -> QtGui.QColor:
     """The colour of the ``index``-th of ``count`` runs shown at once."""
     if count <= len(RUN_COLORS):
         return QtGui.QColor(RUN_COLORS[index])
-    color: QtGui.QColor = pg.intColor(index, hues=count)
-    return color
+    return QtGui.QColor.fromHsvF(index / count, 0.75, 0.85)
 
 
 def series(rows: Sequence[Mapping[str, Any]], field: str) -> tuple[list[float], list[float]]:
@@ -54,8 +52,8 @@ class RunCurves:
 
     def __init__(self, curves: Curves) -> None:
         self.curves = curves
-        # run name -> (plot, item) drawn for it, in SERIES order (a missing metric: none)
-        self.items: dict[str, list[tuple[pg.PlotWidget, pg.PlotDataItem]]] = {}
+        # run name -> (pyqtgraph plot, data item) drawn for it, in SERIES order
+        self.items: dict[str, list[tuple[Any, Any]]] = {}
 
     @property
     def runs(self) -> list[str]:
@@ -64,24 +62,29 @@ class RunCurves:
     def show(self, runs: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
         """Draw exactly ``runs`` ({run name: metric rows}, in the order to colour them)."""
         self.clear()
+        if not runs:
+            return  # nothing to draw: the plots (and pyqtgraph) can wait
+        import pyqtgraph as pg
+
+        plots = self.curves.plots
         last_epoch = 0.0
         for index, (name, rows) in enumerate(runs.items()):
             color = run_color(index, len(runs))
             drawn = []
-            for plot_name, field, label, dashed in SERIES:
+            for plot_index, field, label, dashed in SERIES:
                 xs, ys = series(rows, field)
                 if not xs:
                     continue
                 last_epoch = max(last_epoch, xs[-1])
                 style = QtCore.Qt.PenStyle.DashLine if dashed else QtCore.Qt.PenStyle.SolidLine
                 pen = pg.mkPen(color, width=1.5, style=style)
-                plot: pg.PlotWidget = getattr(self.curves, plot_name)
+                plot = plots[plot_index]
                 symbol = {} if dashed else {"symbol": "o", "symbolSize": 4, "symbolBrush": color}
                 item = plot.plot(xs, ys, pen=pen, name=f"{name} · {label}", **symbol)
                 item.setToolTip(f"{name}: {field.replace('_', ' ')}")
                 drawn.append((plot, item))
             self.items[name] = drawn
-        self._fit_epochs(last_epoch)
+        self._fit_epochs(plots, last_epoch)
 
     def clear(self) -> None:
         for drawn in self.items.values():
@@ -89,9 +92,10 @@ class RunCurves:
                 plot.removeItem(item)  # and its legend entry
         self.items = {}
 
-    def _fit_epochs(self, last_epoch: float) -> None:
+    @staticmethod
+    def _fit_epochs(plots: Sequence[Any], last_epoch: float) -> None:
         """Widen the x axis to the longest run shown; never narrow the live run's frame."""
-        for plot in (self.curves.loss, self.curves.accuracy):
+        for plot in plots:
             shown = plot.getViewBox().viewRange()[0][1]
             if last_epoch > shown:
                 plot.setXRange(0, last_epoch, padding=0.02)

@@ -78,6 +78,12 @@ class Curves(QtWidgets.QWidget):
         self._set_x_range()
         self.redraw()
 
+    @property
+    def plots(self) -> tuple[Any, Any]:
+        """The (loss, accuracy) pyqtgraph plots, made now if not yet."""
+        self.make_plots()
+        return self._plots[0], self._plots[1]
+
     def _set_x_range(self) -> None:
         if self._epochs is not None:
             for plot in self._plots:
