@@ -245,10 +245,12 @@ def test_compare_with_marks_changed_added_and_ghosts_removed_nodes(
     start = node_centre(window, "c1")
     drag(viewport, start, QtCore.QPointF(start.x() + 60, start.y() + 120))
     qtbot.waitUntil(lambda: window.graph.nodes["c1"].pos != (250, 0), timeout=3000)
-    assert ring_around(window, "c1")
+    moved = window.canvas.node("c1").view.sceneBoundingRect()
+    qtbot.waitUntil(lambda: ring_around(window, "c1"), timeout=3000)
     press(window, "Ctrl+Z")
     assert window.graph.nodes["c1"].pos == (250, 0)
-    assert ring_around(window, "c1")
+    qtbot.waitUntil(lambda: ring_around(window, "c1"), timeout=3000)
+    assert window.canvas.node("c1").view.sceneBoundingRect() != moved
 
     # An edit compares again: deleting the added dropout takes its mark away.
     click(viewport, node_centre(window, "drop"))
