@@ -133,6 +133,23 @@ def drop_from_palette(window: Any, layer_title: str, at: QtCore.QPointF) -> None
     QtWidgets.QApplication.processEvents()
 
 
+def editor_window(qtbot: Any, monkeypatch: pytest.MonkeyPatch, config_dir: Any) -> Any:
+    """A shown editor window with its own settings folder, whose questions about unsaved
+    changes are answered Discard (a test opens one graph after another)."""
+    from app.gui.main_window import MainWindow
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(config_dir))
+    monkeypatch.setattr(
+        QtWidgets.QMessageBox,
+        "question",
+        lambda *a, **k: QtWidgets.QMessageBox.StandardButton.Discard,
+    )
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    return window
+
+
 @pytest.fixture(autouse=True)
 def _runs_in_tmp(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """Training runs (kept in the runs folder) land in a temporary folder, not the checkout."""

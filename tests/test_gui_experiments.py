@@ -23,7 +23,7 @@ from app.training.run_folder import read_metrics, read_run
 from graph_io import Graph
 from graph_io.training_config import TrainingConfig
 from graph_io.yaml_io import save_graph
-from tests.conftest import click, drag, node_centre, press
+from tests.conftest import click, drag, editor_window, node_centre, press
 
 pytestmark = pytest.mark.gui
 CONFIG = TrainingConfig(epochs=2, batch_size=128, lr=0.01, seed=1, device="cpu")
@@ -58,15 +58,7 @@ def window(qtbot: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, kept: Pa
     runs = tmp_path / "runs"
     shutil.copytree(kept, runs)
     monkeypatch.setenv("CONVAS_RUNS_DIR", str(runs))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setattr(
-        QtWidgets.QMessageBox,
-        "question",
-        lambda *a, **k: QtWidgets.QMessageBox.StandardButton.Discard,
-    )
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.show()
+    win: MainWindow = editor_window(qtbot, monkeypatch, tmp_path / "config")
     win.open_file(runs / "digits_small-a" / "graph.yaml", ask=False)
     yield win
     win.training.shutdown()

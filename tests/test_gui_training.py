@@ -17,7 +17,7 @@ from app.gui.results_panel import MIN_FONT
 from graph_io.editing import SetParam
 from graph_io.yaml_io import load_graph
 from tests.conftest import click as click_at
-from tests.conftest import drag, node_centre, press
+from tests.conftest import drag, editor_window, node_centre, press
 
 ROOT = Path(__file__).resolve().parents[1]
 DIGITS = ROOT / "examples" / "digits_cnn.yaml"
@@ -27,15 +27,7 @@ pytestmark = pytest.mark.gui
 
 @pytest.fixture
 def window(qtbot: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> MainWindow:
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setattr(
-        QtWidgets.QMessageBox,
-        "question",
-        lambda *a, **k: QtWidgets.QMessageBox.StandardButton.Discard,
-    )
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.show()
+    win: MainWindow = editor_window(qtbot, monkeypatch, tmp_path / "config")
     yield win
     win.training.shutdown()
 

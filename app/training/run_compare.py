@@ -32,17 +32,20 @@ METRIC_LABELS = {
 }
 
 
+# Digits and unit of the metrics that are not accuracies (a loss: 4 digits, no unit).
+NUMBER_FORMATS = {"epochs_done": (0, ""), "duration_s": (1, " s")}
+
+
+def _number(key: str, value: float, sign: str) -> str:
+    digits, unit = NUMBER_FORMATS.get(key, (4, ""))
+    return f"{value:{sign}.{digits}f}{unit}"
+
+
 def metric_text(key: str, value: float | None) -> str:
     """One metric as a person reads it: accuracy in %, duration in s, epochs whole."""
     if value is None:
         return "-"
-    if "accuracy" in key:
-        return f"{value:.1%}"
-    if key == "epochs_done":
-        return f"{value:.0f}"
-    if key == "duration_s":
-        return f"{value:.1f} s"
-    return f"{value:.4f}"
+    return f"{value:.1%}" if "accuracy" in key else _number(key, value, "")
 
 
 def delta_text(key: str, old: float | None, new: float | None) -> str:
@@ -50,13 +53,7 @@ def delta_text(key: str, old: float | None, new: float | None) -> str:
     if old is None or new is None:
         return "-"
     delta = new - old
-    if "accuracy" in key:
-        return f"{delta * 100:+.1f} pp"
-    if key == "epochs_done":
-        return f"{delta:+.0f}"
-    if key == "duration_s":
-        return f"{delta:+.1f} s"
-    return f"{delta:+.4f}"
+    return f"{delta * 100:+.1f} pp" if "accuracy" in key else _number(key, delta, "+")
 
 
 @dataclass(frozen=True)
