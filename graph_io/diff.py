@@ -245,10 +245,14 @@ def _mutual_best(pair: tuple[str, str], scores: dict[tuple[str, str], int]) -> b
 # ---- the diff -------------------------------------------------------------------
 
 
-def diff_graphs(old: Graph, new: Graph) -> GraphDiff:
-    """Everything that differs between ``old`` and ``new`` (see the module docstring)."""
+def diff_graphs(old: Graph, new: Graph, reports: tuple[Report, Report] | None = None) -> GraphDiff:
+    """Everything that differs between ``old`` and ``new`` (see the module docstring).
+
+    ``reports`` are their inference reports when the caller has them already (the
+    editor's document keeps one): inference is most of a diff's time.
+    """
     matches = _Matcher(old, new).run()
-    old_report, new_report = infer(old), infer(new)
+    old_report, new_report = reports if reports is not None else (infer(old), infer(new))
     changes: list[NodeChange] = []
     for node in old.nodes.values():
         if node.id in matches:

@@ -18,6 +18,7 @@ from PySide6 import QtGui
 from app.training.run_folder import GRAPH_FILE
 from graph_io.diff import GraphDiff, NodeChange, describe_change, diff_graphs
 from graph_io.model import Graph
+from graph_io.shapes import Report
 from graph_io.yaml_io import load_graph
 
 GHOST_OPACITY = 0.35
@@ -107,9 +108,15 @@ def badge_text(change: NodeChange) -> str:
     return "changed" + (f": {what[0]}{more}" if what else "")
 
 
-def compare_marks(reference: Graph, current: Graph, reference_name: str = "") -> CompareMarks:
-    """Marks on ``current`` (the open graph) for how it differs from ``reference``."""
-    result = diff_graphs(reference, current)
+def compare_marks(
+    reference: Graph,
+    current: Graph,
+    reference_name: str = "",
+    reports: tuple[Report, Report] | None = None,
+) -> CompareMarks:
+    """Marks on ``current`` (the open graph) for how it differs from ``reference``;
+    ``reports``: both graphs' inference reports, if known (see ``diff_graphs``)."""
+    result = diff_graphs(reference, current, reports)
     marks: dict[str, NodeMark] = {}
     ghosts: list[Ghost] = []
     for change in result.changes:

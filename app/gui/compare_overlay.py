@@ -24,6 +24,7 @@ from app.gui.compare import CompareMarks, Ghost, NodeMark, compare_marks, refere
 from graph_io.editing import Update
 from graph_io.faces import NODE_HEIGHT, NODE_WIDTH
 from graph_io.model import Graph
+from graph_io.shapes import Report, infer
 
 RING_MARGIN = 6.0  # scene px between a node and its ring
 RING_WIDTH = 3.0
@@ -140,14 +141,16 @@ class CompareOverlay(QtCore.QObject):
         super().__init__(parent)
         self.canvas = canvas
         self.reference: Graph | None = None
+        self._reference_report: Report | None = None
         self.name = ""
         self.result: CompareMarks | None = None
         self.rings: dict[str, Ring] = {}
         self.badges: dict[str, Badge] = {}
         self.ghosts: list[GhostItem] = []
         self.links: list[tuple[str, GhostItem, QtWidgets.QGraphicsLineItem]] = []
-        # Comparing again costs ~10 ms at 500 nodes (~55 ms with many renames): it runs
-        # once per turn of the event loop, after the edit (or a burst of them) is shown.
+        # Comparing again costs a few ms at 500 nodes (tens with many renames,
+        # benchmarks/bench_compare.py): it runs once per turn of the event loop, after the
+        # edit (or a burst of them) is shown.
         self._again = QtCore.QTimer(self)
         self._again.setSingleShot(True)
         self._again.setInterval(0)
@@ -180,6 +183,7 @@ class CompareOverlay(QtCore.QObject):
 
     def show(self, reference: Graph, name: str) -> CompareMarks:
         self.reference, self.name = reference, name
+        self._reference_report = infer(reference)  # once: the reference never changes
         return self._redraw()
 
     def clear(self) -> None:
@@ -209,7 +213,10 @@ class CompareOverlay(QtCore.QObject):
     def _redraw(self) -> CompareMarks:
         assert self.reference is not None
         self._again.stop()
-        result = compare_marks(self.reference, self.canvas.document.graph, self.name)
+        document = self.canvas.document
+        assert self._reference_report is not None
+        reports = (self._reference_report, document.report)
+        result = compare_marks(self.reference, document.graph, self.name, reports)
         self.result = result
         self._remove_items()
         for mark in result.marks.values():
@@ -254,7 +261,8 @@ class CompareOverlay(QtCore.QObject):
             if rect is not None:
                 ring.around(rect)
                 self.badges[node_id].above(rect)
-        beside = self._beside()
+        unplaced = [item for item in self.ghosts if item.ghost.pos is None]
+        beside = self._beside() if unplaced else QtCore.QPointF()
         for item in self.ghosts:
             pos = item.ghost.pos
             if pos is None:
