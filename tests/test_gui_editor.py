@@ -506,7 +506,9 @@ def test_importing_a_torch_model_opens_it_as_a_new_graph_with_its_weights(
     window.kernels_dock.raise_()
     window.select("conv")
     title = window.conv_view.title
-    qtbot.waitUntil(lambda: title.text().endswith("weights imported from TinyNet"), timeout=5000)
+    qtbot.waitUntil(
+        lambda: title.text().endswith("weights imported from TinyNet"), timeout=30000
+    )  # torch loads in the background first
     errors: list[str] = []
     monkeypatch.setattr(
         QtWidgets.QMessageBox, "critical", lambda _parent, _title, text: errors.append(text)

@@ -17,9 +17,12 @@ asks the canvas for the text when the user hovers (``CanvasViewer``).
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
+from NodeGraphQt.constants import ICON_NODE_BASE
+from NodeGraphQt.qgraphics.node_abstract import AbstractNodeItem
 from NodeGraphQt.qgraphics.node_base import NodeItem
 from NodeGraphQt.qgraphics.pipe import PipeItem
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -53,17 +56,54 @@ class Look:
         cls.node_painter().set_theme(new)
 
 
+def _nothing(*_args: object, **_kwargs: object) -> None:
+    return None
+
+
+class _Absent:
+    """Stands in for NodeGraphQt's name label, icon and port labels, which a face
+    draws itself: creating those items was a third of opening a large graph."""
+
+    def boundingRect(self) -> QtCore.QRectF:  # noqa: N802 - Qt's name
+        return QtCore.QRectF()
+
+    def toPlainText(self) -> str:  # noqa: N802 - Qt's name
+        return ""
+
+    def __getattr__(self, _name: str) -> Callable[..., None]:
+        return _nothing
+
+
+_ABSENT = _Absent()
+
+
 class FaceNodeItem(NodeItem):  # type: ignore[misc]
     """A node of the canvas, drawn from its ``Face`` (set by the canvas)."""
 
     def __init__(self, name: str = "node", parent: QtWidgets.QGraphicsItem | None = None) -> None:
-        super().__init__(name, parent)
+        # NodeItem's own __init__ would build the label, icon and disabled-cross items.
+        AbstractNodeItem.__init__(self, name, parent)
+        self._properties["icon"] = ICON_NODE_BASE
+        self._icon_item = self._text_item = self._x_item = _ABSENT
+        self._input_items: OrderedDict[Any, Any] = OrderedDict()
+        self._output_items: OrderedDict[Any, Any] = OrderedDict()
+        self._widgets: OrderedDict[str, Any] = OrderedDict()
+        self._proxy_mode = False
+        self._proxy_mode_threshold = 70
         self.face: Face | None = None
         self.hovered = False
-        self._text_item.setVisible(False)
-        self._icon_item.setVisible(False)
         self._width, self._height = NODE_WIDTH, NODE_HEIGHT
         self.setAcceptHoverEvents(True)
+
+    def _add_port(self, port: Any) -> Any:
+        """A port without a label item (the face needs none)."""
+        if port.port_type == "in":
+            self._input_items[port] = _ABSENT
+        else:
+            self._output_items[port] = _ABSENT
+        if self.scene():
+            self.post_init()
+        return port
 
     # NodeGraphQt sizes a node from its text and widgets; ours is always one size.
     def calc_size(self, add_w: float = 0.0, add_h: float = 0.0) -> tuple[float, float]:
@@ -71,11 +111,6 @@ class FaceNodeItem(NodeItem):  # type: ignore[misc]
 
     def draw_node(self) -> None:
         self._width, self._height = NODE_WIDTH, NODE_HEIGHT
-        self._text_item.setVisible(False)
-        self._icon_item.setVisible(False)
-        for texts in (self._input_items, self._output_items):
-            for text in texts.values():
-                text.setVisible(False)
         self.align_ports()
         self.update()
 

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from PySide6 import QtCore, QtGui, QtSvg
+from PySide6 import QtCore, QtGui, QtSvg, QtWidgets
 
 from app.gui.node_painter import NodePainter
 from graph_io.atomic import write_atomic
@@ -36,7 +36,9 @@ def ensure_gui_app() -> QtGui.QGuiApplication:
     no_display = not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
     if sys.platform.startswith("linux") and no_display:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    return QtGui.QGuiApplication(sys.argv[:1])
+    # A QApplication (not just a QGuiApplication): the same process may go on to
+    # create widgets (the editor, tests), which Qt refuses on a GUI-only application.
+    return QtWidgets.QApplication(sys.argv[:1])
 
 
 def paint_graph(
