@@ -719,6 +719,11 @@ def test_tab_search_adds_at_the_cursor_with_the_focus_on_the_canvas(
     qtbot.keyClick(window.search.field, QtCore.Qt.Key.Key_Return)
     assert list(window.graph.nodes)[-1] == "dropout_1"
     assert window.selection.ids == ("dropout_1",)
+    # the keyboard is back on the canvas: the next Ctrl+Z (typed, not aimed) undoes it
+    focused = QtWidgets.QApplication.focusWidget()
+    assert focused is window.viewer
+    qtbot.keyClick(focused, QtCore.Qt.Key.Key_Z, QtCore.Qt.KeyboardModifier.ControlModifier)
+    assert "dropout_1" not in window.graph.nodes
 
 
 def test_a_preset_dropped_from_the_palette_keeps_its_settings(window: MainWindow) -> None:

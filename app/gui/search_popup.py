@@ -84,8 +84,16 @@ class SearchPopup(QtWidgets.QFrame):
             self._pick(item)
 
     def _pick(self, item: QtWidgets.QListWidgetItem) -> None:
-        self.hide()
+        self._close()
         self.chosen.emit(str(item.data(ROLE)), self.scene_pos)
+
+    def _close(self) -> None:
+        """Hide and give the keyboard back to the canvas, so Ctrl+Z, Delete or another
+        Tab act on it next (Qt would hand focus to the next widget in the window)."""
+        self.hide()
+        parent = self.parentWidget()
+        if parent is not None:
+            parent.setFocus(QtCore.Qt.FocusReason.PopupFocusReason)
 
     def _step(self, delta: int) -> None:
         rows = [r for r in range(self.list.count()) if not self.list.item(r).isHidden()]
@@ -103,7 +111,7 @@ class SearchPopup(QtWidgets.QFrame):
                 self.choose()
                 return True
             if key == QtCore.Qt.Key.Key_Escape:
-                self.hide()
+                self._close()
                 return True
             if key in (QtCore.Qt.Key.Key_Down, QtCore.Qt.Key.Key_Up):
                 self._step(1 if key == QtCore.Qt.Key.Key_Down else -1)
