@@ -6,8 +6,9 @@ one form so that the layers' ``from_torch`` matchers only ever see modules. Call
 are normalised with torch's own operator schemas and mapped by name onto the
 ``torch.nn`` class of the same name (``max_pool2d`` -> ``MaxPool2d``) with the same
 argument names; the few operations without such a twin (``+``, ``torch.cat``,
-``F.pad``, ``view``) are spelled out below. Nothing here knows Convas layer types:
-``Add`` and ``Concat`` are the torch modules Convas builds for ``+`` and ``cat``.
+``F.pad``, ``F.interpolate``, ``view``) are spelled out below. Nothing here knows
+Convas layer types: ``Add`` and ``Concat`` are the torch modules Convas builds for
+``+`` and ``cat``.
 """
 
 from __future__ import annotations
@@ -80,6 +81,8 @@ def as_op(node: fx.Node, root: nn.Module, values: Mapping[fx.Node, Any]) -> Op:
         return Op(node, None, tensors[:1])
     if name == "pad":
         return Op(node, _pad(node, values), tensors)
+    if name == "interpolate":
+        return Op(node, _interpolate(node, values), tensors)
     return Op(node, _twin_module(node, name, values), tensors)
 
 
@@ -228,6 +231,22 @@ def _pad(node: fx.Node, values: Mapping[fx.Node, Any]) -> nn.Module:
         raise UnsupportedOpError("only constant padding of height and width is supported")
     value = kwargs.get("value")
     return nn.ConstantPad2d((pad[0], pad[1], pad[2], pad[3]), 0.0 if value is None else value)
+
+
+def _interpolate(node: fx.Node, values: Mapping[fx.Node, Any]) -> nn.Module:
+    """``F.interpolate`` (and the deprecated ``F.upsample``, which calls it) is
+    ``nn.Upsample`` with the same size, scale, mode and corner alignment."""
+    from torch import nn
+    from torch.nn import functional
+
+    kwargs = _normalized(functional.interpolate, node, values)
+    if kwargs.get("antialias"):
+        raise UnsupportedOpError("sets antialias=True, which nn.Upsample lacks")
+    settings = ("size", "scale_factor", "mode", "align_corners", "recompute_scale_factor")
+    try:
+        return nn.Upsample(**{key: kwargs[key] for key in settings if key in kwargs})
+    except (TypeError, ValueError) as exc:
+        raise UnsupportedOpError(f"cannot be written as nn.Upsample ({exc})") from None
 
 
 def _twin_module(node: fx.Node, name: str, values: Mapping[fx.Node, Any]) -> nn.Module:

@@ -4,6 +4,7 @@ maps, channel slices, chunk/split pieces and the view/permute channel shuffle.""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -307,3 +308,34 @@ def test_channels_first_layer_norms_import_and_group_norm_stays() -> None:
             wanted = model.get_submodule(owner).get_parameter(kind)
             assert torch.equal(result.weights[f"{node}.{kind}"], wanted)
     assert imported(model, (4, 5, 7))  # outputs equal on a fresh batch too
+
+
+@pytest.mark.parametrize(
+    ("step", "params"),
+    [
+        (lambda x: F.interpolate(x, scale_factor=2), {"by": "Scale", "scale": 2}),
+        (lambda x: F.interpolate(x, scale_factor=(2, 3)), {"by": "Scale", "scale": [2, 3]}),
+        (
+            lambda x: F.interpolate(x, size=(9, 7), mode="bilinear", align_corners=True),
+            {"by": "Size", "size": [9, 7], "mode": "bilinear", "align_corners": True},
+        ),
+        (lambda x: F.upsample(x, scale_factor=2), {"by": "Scale", "scale": 2}),
+    ],
+    ids=["scale", "scale-pair", "size-bilinear", "F.upsample"],
+)
+def test_interpolate_is_an_upsample(
+    step: Callable[[torch.Tensor], torch.Tensor], params: dict[str, Any]
+) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # F.upsample is deprecated
+        [_, (kind, found)] = imported(Wrap(step))
+    assert kind == "Upsample"
+    assert {key: found[key] for key in params} == params
+
+
+def test_an_interpolation_mode_upsample_lacks_is_named() -> None:
+    with pytest.raises(
+        TorchImportError,
+        match=r"F\.interpolate\(\) at .*: Upsample with mode='bicubic' — no Convas",
+    ):
+        import_module(Wrap(lambda x: F.interpolate(x, scale_factor=2, mode="bicubic")), (4, 6, 6))
