@@ -75,6 +75,9 @@ def as_op(node: fx.Node, root: nn.Module, values: Mapping[fx.Node, Any]) -> Op:
         return Op(node, pattern[0], [pattern[1]])
     if name in ("view", "reshape"):
         return Op(node, _flatten_view(node, tensors, values), tensors[:1])
+    if name in ("expand", "expand_as"):
+        _broadcast(node)
+        return Op(node, None, tensors[:1])
     if computed:
         raise UnsupportedOpError("takes computed non-tensor arguments")
     if name in _PASS_THROUGH:
@@ -198,6 +201,16 @@ def _pattern(
         )
     except PatternError as exc:
         raise UnsupportedOpError(str(exc)) from None
+
+
+def _broadcast(node: fx.Node) -> None:
+    """``gate.expand_as(x)`` spells out what ``x * gate`` broadcasts anyway: when only
+    products use it, it passes the gate through (Multiply broadcasts Cx1x1 itself)."""
+    users = list(node.users)
+    if not users or any(_name(user) not in ("mul", "imul", "multiply") for user in users):
+        raise UnsupportedOpError(
+            "expands a tensor; Convas broadcasts size-1 axes only inside Multiply (x * gate)"
+        )
 
 
 def _concat(node: fx.Node, values: Mapping[fx.Node, Any]) -> nn.Module:

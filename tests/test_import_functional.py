@@ -339,3 +339,29 @@ def test_an_interpolation_mode_upsample_lacks_is_named() -> None:
         match=r"F\.interpolate\(\) at .*: Upsample with mode='bicubic' — no Convas",
     ):
         import_module(Wrap(lambda x: F.interpolate(x, scale_factor=2, mode="bicubic")), (4, 6, 6))
+
+
+class ExpandedGate(nn.Module):
+    """``x * gate.expand_as(x)``: the broadcast written out, as some SE blocks do."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.excite = nn.Conv2d(4, 4, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        gate = self.excite(F.adaptive_avg_pool2d(x, 1)).sigmoid()
+        return x * gate.expand_as(x) + gate.expand(-1, -1, 6, 6).relu()
+
+
+def test_an_expanded_gate_is_a_multiply_and_other_expansions_say_why() -> None:
+    with pytest.raises(TorchImportError) as caught:
+        import_module(ExpandedGate(), (4, 6, 6))
+    assert len(caught.value.problems) == 1
+    assert caught.value.problems[0].endswith(
+        "expands a tensor; Convas broadcasts size-1 axes only inside Multiply (x * gate)"
+    )
+    assert [kind for kind, _ in imported(Wrap(lambda x: x * x.sigmoid().expand_as(x)))] == [
+        "Conv2D",
+        "Activation",
+        "Multiply",
+    ]
