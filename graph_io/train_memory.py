@@ -182,7 +182,8 @@ def estimate(
     # activation and of its inputs exist while everything kept before it is alive.
     held = 0
     busiest = 0
-    for nid in [*report.order, *(n for n in report.results if n not in set(report.order))]:
+    ordered = set(report.order)  # once: in the generator it was rebuilt per node (O(n²))
+    for nid in [*report.order, *(n for n in report.results if n not in ordered)]:
         result = report.results[nid]
         node = graph.nodes[nid]
         weights = result.params * BYTES_PER_VALUE

@@ -488,8 +488,12 @@ class Canvas(QtCore.QObject):
         if QtWidgets.QApplication.mouseButtons() != QtCore.Qt.MouseButton.NoButton:
             return  # a drag is on: the release will record it
         self.release_stale_grab()
-        for node_id in list(self._items):
-            if node_id in self.document.graph.nodes:
+        # Only the selection can have been dragged along (Qt moves the selected items),
+        # so this stays O(selection) however large the graph: it runs on every scroll.
+        nodes = self.document.graph.nodes
+        for item in self.viewer.scene().selectedItems():
+            node_id = self._ids.get(str(getattr(item, "id", "")))
+            if node_id is not None and node_id in nodes and node_id in self._items:
                 self._place(node_id)
 
     def release_stale_grab(self) -> None:
