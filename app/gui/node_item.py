@@ -75,6 +75,7 @@ class _Absent:
 
 
 _ABSENT = _Absent()
+_SELECTED_CHANGE = QtWidgets.QGraphicsItem.GraphicsItemChange.ItemSelectedChange
 
 
 class FaceNodeItem(NodeItem):  # type: ignore[misc]
@@ -94,6 +95,24 @@ class FaceNodeItem(NodeItem):  # type: ignore[misc]
         self.hovered = False
         self._width, self._height = NODE_WIDTH, NODE_HEIGHT
         self.setAcceptHoverEvents(True)
+
+    @property
+    def icon(self) -> Any:
+        return self._properties["icon"]
+
+    @icon.setter
+    def icon(self, path: Any = None) -> None:
+        """The face draws its category icon; NodeGraphQt's would load a pixmap per node."""
+        self._properties["icon"] = path
+
+    def itemChange(  # noqa: N802 - Qt's name
+        self, change: QtWidgets.QGraphicsItem.GraphicsItemChange, value: Any
+    ) -> Any:
+        # NodeGraphQt only reacts to selection (it lights the node's wires); its
+        # handler ran for each of ~50 notifications per node while a graph opened.
+        if change == _SELECTED_CHANGE:
+            return super().itemChange(change, value)
+        return QtWidgets.QGraphicsItem.itemChange(self, change, value)
 
     def _add_port(self, port: Any) -> Any:
         """A port without a label item (the face needs none)."""
