@@ -170,3 +170,25 @@ def test_clicking_the_minimap_moves_the_view_there(window: MainWindow, tmp_path:
     seen = window.viewer.mapToScene(window.viewer.viewport().rect()).boundingRect()
     assert seen.intersects(last)  # the end of the graph is in view now
     assert window.viewer.transform().m11() == pytest.approx(1.0, abs=0.05)  # same zoom
+
+
+def test_switching_to_the_dark_theme_redraws_the_nodes(window: MainWindow) -> None:
+    from resources.themes import ThemeChoice
+
+    window.open_file(RESNET, ask=False)
+
+    def body_colour() -> QtGui.QColor:
+        window.viewer.viewport().repaint()
+        image = window.viewer.viewport().grab().toImage()
+        rect = window.viewer.mapFromScene(
+            window.canvas.node("input").view.sceneBoundingRect()
+        ).boundingRect()
+        ratio = image.devicePixelRatio()
+        x, y = rect.left() + rect.width() * 0.75, rect.top() + rect.height() * 0.6
+        return image.pixelColor(int(x * ratio), int(y * ratio))
+
+    window.themes.set_choice(ThemeChoice.LIGHT)
+    assert body_colour().rgb() == QtGui.QColor(window.themes.theme.node).rgb()
+    window.themes.set_choice(ThemeChoice.DARK)
+    assert window.themes.theme.dark
+    assert body_colour().rgb() == QtGui.QColor(window.themes.theme.node).rgb()

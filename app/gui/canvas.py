@@ -334,6 +334,14 @@ class Canvas(QtCore.QObject):
         grid = QtGui.QColor(theme.grid)
         self.graph.set_background_color(rgb.red(), rgb.green(), rgb.blue())
         self.graph.set_grid_color(grid.red(), grid.green(), grid.blue())
+        for item in self._items.values():  # each item caches its picture: redraw it
+            item.view.update()
+            port = item.inputs().get(INPUT_PORT)
+            if port is not None:
+                for pipe in port.view.connected_pipes:
+                    pipe.update()
+        self._overview.invalidate()
+        self.viewer.resetCachedContent()  # the background is cached too
         self.viewer.viewport().update()
 
     # ---- commands from gestures -----------------------------------------------------------
