@@ -192,22 +192,43 @@ class _Matcher:
         With ``same_params`` False the candidates only need the same type, and the
         pair must agree on *every* neighbour: a renamed node whose params changed.
         """
+        order = {node_id: index for index, node_id in enumerate(self.new.nodes)}
         while True:
-            free_old, free_new = self._free()
+            free_old, _ = self._free()
             scores: dict[tuple[str, str], int] = {}
             for a in free_old:
-                for b in free_new:
+                for b_id in sorted(self._candidates(a), key=order.__getitem__):
+                    b = self.new.nodes[b_id]
                     if a.type != b.type or (same_params and _signature(a) != _signature(b)):
                         continue
                     agree, total = self._agreement(a, b)
                     if agree == 0 or (not same_params and agree < total):
                         continue
                     scores[(a.id, b.id)] = agree
-            taken = [pair for pair in scores if _mutual_best(pair, scores)]
+            taken = _mutual_bests(scores)
             if not taken:
                 return
             for old_id, new_id in taken:
                 self._pair(old_id, new_id)
+
+    def _candidates(self, a: Node) -> set[str]:
+        """The free nodes of ``new`` that share a matched neighbour with ``a``: exactly
+        those with an agreement above zero, found from the neighbours instead of by
+        trying every free pair (which made many renames quadratic)."""
+        found: set[str] = set()
+        for i, source in enumerate(a.inputs):
+            mapped = self.forward.get(source)
+            if mapped is None:
+                continue
+            for consumer in self.new_consumers.get(mapped, []):
+                inputs = self.new.nodes[consumer].inputs
+                if i < len(inputs) and inputs[i] == mapped:
+                    found.add(consumer)
+        for consumer in self.old_consumers.get(a.id, []):
+            mapped = self.forward.get(consumer)
+            if mapped is not None:
+                found.update(i for i in self.new.nodes[mapped].inputs if i in self.new.nodes)
+        return {node_id for node_id in found if node_id not in self.backward}
 
     def _pair_leftover_twins(self) -> None:
         """Identical twins (parallel branches) that tie: pair them in document order."""
@@ -234,12 +255,22 @@ def _group(nodes_: Iterable[Node]) -> dict[str, list[Node]]:
     return groups
 
 
-def _mutual_best(pair: tuple[str, str], scores: dict[tuple[str, str], int]) -> bool:
-    old_id, new_id = pair
-    score = scores[pair]
-    rivals_old = [s for (a, b), s in scores.items() if a == old_id and b != new_id]
-    rivals_new = [s for (a, b), s in scores.items() if b == new_id and a != old_id]
-    return all(s < score for s in rivals_old) and all(s < score for s in rivals_new)
+def _mutual_bests(scores: dict[tuple[str, str], int]) -> list[tuple[str, str]]:
+    """The pairs whose score beats every other score of both their nodes, in order."""
+    best_old: dict[str, list[int]] = {}
+    best_new: dict[str, list[int]] = {}
+    for (old_id, new_id), score in scores.items():
+        best_old.setdefault(old_id, []).append(score)
+        best_new.setdefault(new_id, []).append(score)
+
+    def alone_at_top(score: int, row: list[int]) -> bool:
+        return score == max(row) and row.count(score) == 1
+
+    return [
+        (old_id, new_id)
+        for (old_id, new_id), score in scores.items()
+        if alone_at_top(score, best_old[old_id]) and alone_at_top(score, best_new[new_id])
+    ]
 
 
 # ---- the diff -------------------------------------------------------------------

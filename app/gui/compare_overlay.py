@@ -148,9 +148,8 @@ class CompareOverlay(QtCore.QObject):
         self.badges: dict[str, Badge] = {}
         self.ghosts: list[GhostItem] = []
         self.links: list[tuple[str, GhostItem, QtWidgets.QGraphicsLineItem]] = []
-        # Comparing again costs a few ms at 500 nodes (tens with many renames,
-        # benchmarks/bench_compare.py): it runs once per turn of the event loop, after the
-        # edit (or a burst of them) is shown.
+        # Comparing again costs a few ms at 500 nodes (benchmarks/bench_compare.py): it
+        # runs once per turn of the event loop, after the edit (or a burst of them) is shown.
         self._again = QtCore.QTimer(self)
         self._again.setSingleShot(True)
         self._again.setInterval(0)
