@@ -57,6 +57,7 @@ from resources.themes import Theme
 PASTE_STEP = 40.0  # each paste lands this far right and down of the last
 SCENE_MARGIN = 4000.0  # scene units of room around the graph before the scene grows
 BSP_CELL = 8000.0  # the scene index's cell size to aim for, in scene units
+ROUTED_OPEN_LIMIT = 3000  # nodes up to which opening re-derives the layout's wire routes
 _URN_NODE = re.compile(r"node:([\w.]+)")
 
 # NodeGraphQt slots that would change its own model (and push onto its own undo stack)
@@ -266,6 +267,8 @@ class Canvas(QtCore.QObject):
         graph = self.document.graph
         if not graph.nodes or any(n.pos is None for n in graph.nodes.values()):
             return None
+        if len(graph.nodes) > ROUTED_OPEN_LIMIT:
+            return None  # Ctrl+L routes it; opening must not wait seconds for the check
         layout = layered_layout(graph, self.direction)
         if all(graph.nodes[n].pos == p for n, p in layout.positions.items()):
             return layout
