@@ -251,7 +251,7 @@ class Canvas(QtCore.QObject):
             source = self._ids.get(str(item.output_port.node.id))
             target = self._ids.get(str(item.input_port.node.id))
             return self.edge_tooltip(source, target) if source and target else None
-        return None
+        return item.toolTip() or None  # items of overlays (Compare With…) carry their own
 
     # ---- wire routes and theme --------------------------------------------------------------
     def adopt_layout(self, layout: Layout) -> None:
