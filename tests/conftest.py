@@ -147,6 +147,8 @@ def editor_window(qtbot: Any, monkeypatch: pytest.MonkeyPatch, config_dir: Any) 
     window = MainWindow()
     qtbot.addWidget(window)
     window.show()
+    window.resize(1500, 950)  # a desktop window (the offscreen screen is only 800x600)
+    QtWidgets.QApplication.processEvents()
     return window
 
 

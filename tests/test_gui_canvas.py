@@ -14,7 +14,7 @@ from app.gui.node_painter import SMALL_PX
 from graph_io import Graph
 from graph_io.layout import Direction
 from graph_io.yaml_io import dumps_graph, load_graph, save_graph
-from tests.conftest import click, hover_text, node_centre, press
+from tests.conftest import click, editor_window, hover_text, node_centre, press
 
 ROOT = Path(__file__).resolve().parents[1]
 RESNET = ROOT / "examples" / "resnet_mini.yaml"
@@ -23,17 +23,7 @@ pytestmark = pytest.mark.gui
 
 @pytest.fixture
 def window(qtbot: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> MainWindow:
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setattr(
-        QtWidgets.QMessageBox,
-        "question",
-        lambda *a, **k: QtWidgets.QMessageBox.StandardButton.Discard,
-    )
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.show()
-    win.resize(1500, 950)
-    QtWidgets.QApplication.processEvents()
+    win: MainWindow = editor_window(qtbot, monkeypatch, tmp_path / "config")
     return win
 
 

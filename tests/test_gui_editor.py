@@ -21,6 +21,7 @@ from tests.conftest import (
     click,
     drag,
     drop_from_palette,
+    editor_window,
     focus_canvas,
     hover_text,
     node_centre,
@@ -41,16 +42,7 @@ def _show_node(window: MainWindow, node_id: str) -> None:
 
 @pytest.fixture
 def window(qtbot: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> MainWindow:
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    win = MainWindow()
-    qtbot.addWidget(win)
-    monkeypatch.setattr(
-        QtWidgets.QMessageBox,
-        "question",
-        lambda *a, **k: QtWidgets.QMessageBox.StandardButton.Discard,
-    )
-    win.show()
-    win.resize(1500, 950)  # a desktop window (the offscreen screen is only 800x600)
+    win: MainWindow = editor_window(qtbot, monkeypatch, tmp_path / "config")
     return win
 
 
