@@ -130,6 +130,8 @@ class FaceNodeItem(NodeItem):  # type: ignore[misc]
 
     def draw_node(self) -> None:
         self._width, self._height = NODE_WIDTH, NODE_HEIGHT
+        if self.scene() is None:
+            return  # NodeGraphQt calls this for each property it sets: align once, in post_init
         self.align_ports()
         self.update()
 
