@@ -1,4 +1,4 @@
-"""The editor's file commands: New, Open, Open Recent, Templates, Save, Export.
+"""The editor's file commands: New, Open, Open Recent, Templates, Save, Export, Export Image.
 
 A mixin of ``MainWindow`` so the window module stays about layout and wiring. Every
 read and write goes through ``graph_io`` (YAML v1, code and ONNX export); a file that
@@ -24,11 +24,22 @@ from nodes.errors import ConvasError
 if TYPE_CHECKING:
     from app.gui.canvas import Canvas
     from app.gui.conv_panel import ConvPanel
+    from app.gui.theme import ThemeSwitcher
     from app.gui.training_panel import TrainingPanel
     from graph_io.editing import Document
 
 Button = QtWidgets.QMessageBox.StandardButton
 RECENT_LIMIT = 10
+PICTURE_TYPES = {"SVG picture (*.svg)": ".svg", "PNG image (*.png)": ".png"}
+
+
+def picture_path(name: str, chosen_type: str) -> Path:
+    """The picture file a save dialog's answer means: the typed name, given the chosen
+    type's suffix unless it already ends in .svg or .png (a typed suffix wins)."""
+    path = Path(name)
+    if path.suffix.lower() in PICTURE_TYPES.values():
+        return path
+    return path.with_name(path.name + PICTURE_TYPES.get(chosen_type, ".svg"))
 
 
 class FileCommands(QtWidgets.QMainWindow):
@@ -38,6 +49,7 @@ class FileCommands(QtWidgets.QMainWindow):
     document: Document
     training: TrainingPanel
     conv_view: ConvPanel
+    themes: ThemeSwitcher
     settings: QtCore.QSettings
     recent_menu: QtWidgets.QMenu
     viewer: Any
@@ -232,12 +244,35 @@ class FileCommands(QtWidgets.QMainWindow):
             "graph has no trained weights that fit its current shape.",
         )
 
-    def export_png(self) -> None:
-        name, _ = QtWidgets.QFileDialog.getSaveFileName(
-            self, "Export image", self._dialog_dir(f"{self.document.graph.name}.png"), "PNG (*.png)"
+    def export_image(self) -> None:
+        """File → Export Image…: the whole graph as SVG or PNG, beside the open file."""
+        name, chosen = QtWidgets.QFileDialog.getSaveFileName(
+            self,
+            "Export image",
+            self._dialog_dir(f"{self.document.graph.name}.svg"),
+            ";;".join(PICTURE_TYPES),
         )
         if name:
-            self.viewer.grab().save(name)
+            self.export_image_to(picture_path(name, chosen))
+
+    def export_image_to(self, path: Path) -> bool:
+        """Draw every node (not just the visible part) where it sits on the canvas, in
+        the theme and layout direction in use, with ``convas render``'s drawing code.
+        The file is written in one step: a failed write leaves an existing file as it
+        was, and the status bar says why."""
+        from app.gui.render import placed_layout, write_picture
+
+        graph = self.document.graph
+        try:
+            layout = placed_layout(graph, self.canvas.direction)
+            write_picture(graph, layout, self.themes.theme, path)
+        except OSError as exc:
+            self.statusBar().showMessage(
+                f"cannot export the image to {path}: {exc.strerror or exc}", 10000
+            )
+            return False
+        self.statusBar().showMessage(f"exported {path}: {len(graph.nodes)} nodes", 6000)
+        return True
 
     # ---- import ----------------------------------------------------------------------
     def import_torch_dialog(self) -> None:

@@ -365,7 +365,7 @@ class MainWindow(FileCommands):
         self._action(export, "YAML…", self.save_as)
         self._action(export, "PyTorch code…", lambda: self.export("py"))
         self._action(export, "ONNX…", lambda: self.export("onnx"))
-        self._action(export, "Canvas image (PNG)…", self.export_png)
+        self._action(file, "Export &Image…", self.export_image)
         file.addSeparator()
         self._action(file, "&Quit", self.close, keys.Quit)
         edit = bar.addMenu("&Edit")

@@ -1,8 +1,8 @@
 """The whole graph as a picture (SVG or PNG), drawn with the canvas' own node painter.
 
-Used by ``convas render`` and meant for the editor's File → Export Image: both pass a
-``Layout`` (a fresh ``layered_layout``, or the canvas positions with
-``route_wires``), so the picture always shows every node, not just the visible part.
+Used by ``convas render`` and the editor's File → Export Image: both pass a
+``Layout`` (a fresh ``layered_layout``, or the canvas positions from
+``placed_layout``), so the picture always shows every node, not just the visible part.
 Needs a ``QGuiApplication`` (fonts); ``ensure_gui_app`` makes an offscreen one.
 """
 
@@ -19,7 +19,7 @@ from PySide6 import QtCore, QtGui, QtSvg, QtWidgets
 from app.gui.node_painter import NodePainter
 from graph_io.atomic import write_atomic
 from graph_io.faces import Face, faces
-from graph_io.layout import Layout
+from graph_io.layout import Direction, Layout, layered_layout, route_wires
 from graph_io.model import Graph
 from graph_io.shapes import infer
 from resources.themes import Theme
@@ -39,6 +39,26 @@ def ensure_gui_app() -> QtGui.QGuiApplication:
     # A QApplication (not just a QGuiApplication): the same process may go on to
     # create widgets (the editor, tests), which Qt refuses on a GUI-only application.
     return QtWidgets.QApplication(sys.argv[:1])
+
+
+def placed_layout(graph: Graph, direction: Direction) -> Layout:
+    """The graph where its nodes sit on the canvas, as the editor draws it.
+
+    Wires run straight between the ports of ``direction``, except that a wire whose
+    two ends sit where the layered layout puts them follows that layout's route (a
+    skip wire goes round the nodes it passes, as on the canvas). A graph with a node
+    that has no position yet is laid out afresh.
+    """
+    fresh = layered_layout(graph, direction)
+    placed = {nid: node.pos for nid, node in graph.nodes.items() if node.pos is not None}
+    if len(placed) < len(graph.nodes):
+        return fresh
+    positions = {nid: (float(x), float(y)) for nid, (x, y) in placed.items()}
+    routes = route_wires(graph, positions, direction, node_size=fresh.node_size)
+    for edge, route in fresh.routes.items():
+        if all(positions[end] == fresh.positions[end] for end in edge):
+            routes[edge] = route
+    return Layout(direction, positions, routes, fresh.node_size)
 
 
 def paint_graph(
