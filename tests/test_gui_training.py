@@ -160,7 +160,8 @@ def test_kernels_and_feature_maps_before_and_after_training(window: MainWindow, 
     window.kernels_dock.raise_()
     window.select("conv1")
     view = window.conv_view
-    qtbot.waitUntil(lambda: view.kernels.count() == 32, timeout=10_000)
+    # The first time, after the background warm-up has imported torch (seconds).
+    qtbot.waitUntil(lambda: view.kernels.count() == 32, timeout=60_000)
     assert "initial weights" in view.title.text()
     assert view.maps.count() == 32
     assert view.maps.item(0).toolTip().startswith("feature map 1: 8×8")
@@ -168,6 +169,8 @@ def test_kernels_and_feature_maps_before_and_after_training(window: MainWindow, 
     window.training.form.set_value("epochs", 1)
     with qtbot.waitSignal(window.training.run_finished, timeout=60_000):
         click(window.training.start_button)
+    assert window.results_dock.isVisible()  # the results come to the front after a run;
+    window.kernels_dock.raise_()  # the kernel view catches up when its tab is chosen
     qtbot.waitUntil(lambda: "trained weights" in view.title.text(), timeout=10_000)
     assert view.kernels.item(0).icon().pixmap(40).toImage() != before
     view.sample_index.setValue(5)

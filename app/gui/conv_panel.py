@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from app.gui.images import to_pixmap
 from app.gui.tile_grid import TileGrid
@@ -115,10 +115,17 @@ class ConvPanel(QtWidgets.QWidget):
         the model and runs it on an image, which must never slow typing down."""
         self._timer.start()
 
+    def _on_screen(self) -> bool:
+        """Some of the panel can be seen. A dock tabbed behind another is "visible" to
+        Qt (switching tabs sends no show or hide events) with nothing on screen, and
+        gets its first paint event when its tab is raised."""
+        return self.isVisible() and not self.visibleRegion().isEmpty()
+
     def _run_pending(self) -> None:
-        self._pending = False
-        if not (self.isVisible() or self.window().isHidden()):
+        if not (self._on_screen() or self.window().isHidden()):
+            self._pending = True  # recompute when next painted
             return
+        self._pending = False
         if not torch_ready():
             start_background_warm_up()  # no-op once started
             self.title.setText("Loading PyTorch…")
@@ -129,6 +136,12 @@ class ConvPanel(QtWidgets.QWidget):
     def showEvent(self, event: object) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)  # type: ignore[arg-type]
         self.schedule()
+
+    def paintEvent(self, event: QtGui.QPaintEvent) -> None:  # noqa: N802 - Qt override
+        super().paintEvent(event)
+        if self._pending:  # its tab was raised: catch up with what changed meanwhile
+            self._pending = False
+            self.schedule()
 
     def _show_nothing(self, message: str) -> None:
         self.title.setText(message)

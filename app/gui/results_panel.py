@@ -149,18 +149,12 @@ class ResultsPanel(QtWidgets.QWidget):
         layout.addWidget(tabs, 1)
         self._has_results = False
 
-    def showEvent(self, event: QtGui.QShowEvent) -> None:  # noqa: N802 - Qt override
-        super().showEvent(event)
-        self._ask_for_room()
-
-    def hideEvent(self, event: QtGui.QHideEvent) -> None:  # noqa: N802 - Qt override
-        super().hideEvent(event)
-        self.setMinimumHeight(0)  # another tab of the dock: give the canvas its room back
-
     def _ask_for_room(self) -> None:
-        """While results are shown, the dock grows to read them (the canvas yields);
-        the user can still drag the dock taller, or undock it."""
-        self.setMinimumHeight(RESULTS_HEIGHT if self._has_results and self.isVisible() else 0)
+        """While it holds a run's results the panel asks for the height to read them
+        (the canvas yields; the user can still drag the dock taller, or undock it).
+        It keeps asking when another tab of the dock is in front — a tabbed dock area
+        is as tall as its tallest member — until a new document forgets the run."""
+        self.setMinimumHeight(RESULTS_HEIGHT if self._has_results else 0)
 
     def forget(self) -> None:
         """A new document: the last run's results belong to the old model."""
