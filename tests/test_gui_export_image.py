@@ -17,6 +17,7 @@ from app.gui.render import placed_layout
 from graph_io.yaml_io import load_graph
 from resources.themes import DARK, LIGHT, ThemeChoice
 from tests.cli_helpers import snapshot, unwritable
+from tests.conftest import editor_window
 
 ROOT = Path(__file__).resolve().parents[1]
 RESNET = ROOT / "examples" / "resnet_mini.yaml"
@@ -25,10 +26,7 @@ pytestmark = pytest.mark.gui
 
 @pytest.fixture
 def window(qtbot: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> MainWindow:
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.show()
+    win: MainWindow = editor_window(qtbot, monkeypatch, tmp_path / "config")
     return win
 
 
@@ -47,10 +45,16 @@ def answer_save_dialog(
     return asked
 
 
+def menu_action(window: MainWindow, *path: str) -> QtGui.QAction:
+    """The menu item at ``path`` ("&File", "Export &Image…"), as a user would find it."""
+    actions = window.menuBar().actions()
+    for text in path[:-1]:
+        actions = next(a.menu() for a in actions if a.text() == text).actions()
+    return next(a for a in actions if a.text() == path[-1])
+
+
 def export_from_menu(window: MainWindow) -> None:
-    file_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&File")
-    action = next(a for a in file_menu.actions() if a.text() == "Export &Image…")
-    action.trigger()
+    menu_action(window, "&File", "Export &Image…").trigger()
 
 
 def test_export_image_writes_every_node_of_the_graph_as_svg(
@@ -100,3 +104,18 @@ def test_a_failed_export_leaves_the_old_picture_and_says_why(
     assert snapshot(folder) == before
     message = window.statusBar().currentMessage()
     assert message.startswith(f"cannot export the image to {folder / 'net.svg'}: ")
+
+
+def test_export_image_follows_the_layout_direction(
+    window: MainWindow, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    window.open_file(RESNET, ask=False)
+    answer_save_dialog(monkeypatch, tmp_path / "down.png", "PNG image (*.png)")
+    export_from_menu(window)
+    menu_action(window, "&View", "Layout &Direction", "&Left to Right").trigger()
+    answer_save_dialog(monkeypatch, tmp_path / "across.png", "PNG image (*.png)")
+    export_from_menu(window)
+    down = QtGui.QImage(str(tmp_path / "down.png"))
+    across = QtGui.QImage(str(tmp_path / "across.png"))
+    assert down.height() > 2 * down.width()  # a deep network drawn top to bottom
+    assert across.width() > 2 * across.height()  # and left to right
