@@ -15,7 +15,7 @@ from PySide6 import QtGui, QtWidgets
 from app.gui.main_window import MainWindow
 from app.gui.render import placed_layout
 from graph_io.yaml_io import load_graph
-from resources.themes import DARK, LIGHT, ThemeChoice
+from resources.themes import DARK, ThemeChoice
 from tests.cli_helpers import snapshot, unwritable
 from tests.conftest import editor_window
 
@@ -71,7 +71,7 @@ def test_export_image_writes_every_node_of_the_graph_as_svg(
     for node_id, node in graph.nodes.items():
         assert f">{node_id}</text>" in svg  # drawn on its node
         assert f"{node_id}: {node.type}," in svg  # and listed in the description for tools
-    assert QtGui.QColor(LIGHT.canvas).name() in svg.lower()
+    assert QtGui.QColor(window.themes.theme.canvas).name() in svg.lower()  # the theme in use
     assert window.statusBar().currentMessage().startswith(f"exported {tmp_path / 'net.svg'}")
 
 
