@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     window.show()
     for _ in range(5):
         application.processEvents()
-    window.fit()
+    window.show_graph()  # as opening does: readable, around the Input if it must
     convs = [n for n, node in window.graph.nodes.items() if node.type == "Conv2D"]
     window.select(convs[0] if convs else next(iter(window.graph.nodes)))
     if args.train:
