@@ -6,12 +6,18 @@ are enlarged with nearest-neighbour sampling, one block per weight.
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
+
 from PySide6 import QtCore, QtGui
+
+if TYPE_CHECKING:  # imported on use: the editor starts without numpy
+    import numpy as np
 
 
 def to_pixmap(image: np.ndarray, size: int) -> QtGui.QPixmap:
     """A greyscale H×W or RGB H×W×3 uint8 array as a pixmap about ``size`` pixels wide."""
+    import numpy as np
+
     data = np.ascontiguousarray(image, dtype=np.uint8)
     height, width = data.shape[:2]
     if data.ndim == 3:

@@ -10,11 +10,14 @@ them sharp (nearest-neighbour enlargement) instead of stretching pixmaps.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from app.gui.images import to_pixmap
+
+if TYPE_CHECKING:
+    import numpy as np
 
 ZOOM_STEP = 1.25
 MIN_TILE = 24

@@ -10,12 +10,11 @@ from app.training.datasets.base import (
     Dataset,
     DatasetError,
     Normalization,
-    Shape3,
     format_shape,
     split,
 )
+from app.training.datasets.builtin import BUILTIN_DATASETS, Shape3
 from app.training.datasets.load import (
-    BUILTIN_DATASETS,
     SourceKind,
     check_input_shape,
     display_name,

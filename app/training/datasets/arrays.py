@@ -19,11 +19,11 @@ import numpy as np
 from app.training.datasets.base import (
     Dataset,
     DatasetError,
-    Shape3,
     conform,
     from_numpy,
     sample_indices,
 )
+from app.training.datasets.builtin import Shape3
 
 IDX_IMAGES_MAGIC = 2051
 IDX_LABELS_MAGIC = 2049

@@ -12,15 +12,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
+from app.training.datasets.builtin import Shape3
 from nodes.errors import ConvasError
 
-if TYPE_CHECKING:  # torch is imported where tensors are made: the editor starts without it
+if TYPE_CHECKING:  # numpy and torch are imported where arrays and tensors are made:
+    import numpy as np  # the editor, which only asks about shapes, starts without them
     import torch
-
-Shape3 = tuple[int, int, int]
-"""An image shape without the batch dimension: channels, height, width."""
 
 _STD_FLOOR = 1e-6
 """Below this a channel is constant; dividing by its std would blow noise up to inf."""
@@ -207,6 +204,7 @@ class Dataset:
         return [int(n) for n in torch.bincount(self.y, minlength=self.num_classes)]
 
     def subset(self, indices: Sequence[int] | np.ndarray | torch.Tensor) -> Dataset:
+        import numpy as np
         import torch
 
         index = torch.as_tensor(np.asarray(indices, dtype=np.int64))
@@ -225,6 +223,8 @@ def stratified_indices(
     leaves at least one sample of every class unpicked, so a validation split never
     takes a class away from training. Returns sorted indices, the same for a seed.
     """
+    import numpy as np
+
     labels = np.asarray(labels)
     present = np.unique(labels)
     members = [np.flatnonzero(labels == c) for c in present]
@@ -268,6 +268,8 @@ def split(dataset: Dataset, val_fraction: float, seed: int = 0) -> tuple[Dataset
     n_val = math.floor(val_fraction * n + 0.5)
     if val_fraction > 0 and n_val == 0 and n >= 2:
         n_val = 1
+    import numpy as np
+
     labels = dataset.y.numpy()
     val_index = stratified_indices(labels, n_val, seed, keep_one=True)
     mask = np.ones(n, dtype=bool)

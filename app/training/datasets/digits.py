@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.training.datasets.base import Dataset, Shape3, conform, from_numpy, sample_indices
-
-DIGITS_SHAPE: Shape3 = (1, 8, 8)
-DIGITS_CLASSES = tuple(str(d) for d in range(10))
+from app.training.datasets.base import Dataset, conform, from_numpy, sample_indices
+from app.training.datasets.builtin import DIGITS_CLASSES
 
 
 def load_digits(

@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
-from app.training.datasets.base import Dataset, DatasetError, Shape3, from_numpy, sample_indices
+from app.training.datasets.base import Dataset, DatasetError, from_numpy, sample_indices
+from app.training.datasets.builtin import Shape3
 
 _COMMON_EXTENSIONS = frozenset(
     {

@@ -12,21 +12,18 @@ from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
 
-from app.training.datasets.arrays import (
-    idx_natural_shape,
-    idx_num_classes,
-    load_idx,
-    load_npz,
-    npz_natural_shape,
-    npz_num_classes,
+from app.training.datasets.base import Dataset, DatasetError, check_request, format_shape
+from app.training.datasets.builtin import (
+    BUILTIN_DATASETS,
+    DEFAULT_SHAPE,
+    DIGITS_CLASSES,
+    DIGITS_SHAPE,
+    SHAPE_CLASSES,
+    Shape3,
 )
-from app.training.datasets.base import Dataset, DatasetError, Shape3, check_request, format_shape
-from app.training.datasets.digits import DIGITS_CLASSES, DIGITS_SHAPE, load_digits
-from app.training.datasets.folder import class_folders, folder_natural_shape, load_folder
-from app.training.datasets.shapes import DEFAULT_SHAPE, SHAPE_CLASSES, load_shapes
 
-BUILTIN_DATASETS = ("digits", "shapes")
-"""Datasets that ship with Convas (no files needed)."""
+# The loaders (numpy, Pillow, scikit-learn) are imported where a dataset is read: the
+# editor asks for shapes and class counts at start-up, which built-ins answer alone.
 
 
 class SourceKind(StrEnum):
@@ -121,6 +118,11 @@ def load_dataset(
     ``size`` is the number of samples for ``shapes`` and an optional stratified
     subset (chosen with ``seed``) for every other dataset. Nothing is downloaded.
     """
+    from app.training.datasets.arrays import load_idx, load_npz
+    from app.training.datasets.digits import load_digits
+    from app.training.datasets.folder import load_folder
+    from app.training.datasets.shapes import load_shapes
+
     check_request(channels, height, width, size)
     kind, location = resolve(spec, path)
     if kind is SourceKind.DIGITS:
@@ -148,6 +150,9 @@ def natural_shape(
         if request is not None and len(request) == 3:
             return (1, int(request[1]), int(request[2]))
         return DEFAULT_SHAPE
+    from app.training.datasets.arrays import idx_natural_shape, npz_natural_shape
+    from app.training.datasets.folder import folder_natural_shape
+
     assert location is not None
     if kind is SourceKind.NPZ:
         return npz_natural_shape(location)
@@ -163,6 +168,9 @@ def num_classes(spec: str, path: str | None = None) -> int:
         return len(DIGITS_CLASSES)
     if kind is SourceKind.SHAPES:
         return len(SHAPE_CLASSES)
+    from app.training.datasets.arrays import idx_num_classes, npz_num_classes
+    from app.training.datasets.folder import class_folders
+
     assert location is not None
     if kind is SourceKind.NPZ:
         return npz_num_classes(location)

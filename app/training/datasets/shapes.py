@@ -15,15 +15,13 @@ import numpy as np
 from app.training.datasets.base import (
     Dataset,
     DatasetError,
-    Shape3,
     conform,
     format_shape,
     from_numpy,
 )
+from app.training.datasets.builtin import SHAPE_CLASSES
 
-SHAPE_CLASSES = ("circle", "square", "triangle", "cross")
 DEFAULT_COUNT = 2000
-DEFAULT_SHAPE: Shape3 = (1, 28, 28)
 MIN_SIDE = 8
 
 _NOISE_STD = 0.04
