@@ -3,7 +3,8 @@
 For chains of 100, 500 and 2,000 nodes: open the file, select the first Conv2D and
 change its Filters in the Parameters panel (the user's gesture: one ``SetParam``
 through the document, incremental inference, the affected faces redrawn), then
-repaint the canvas synchronously so the time covers what the user waits for.
+let the event loop run until the canvas has painted its frame (forcing the repaint if
+it has not), so the time covers what the user waits for, painting once as Qt does.
 Median and max over repeats; targets 5 ms at 100 nodes and 16 ms at 2,000 (one
 frame at 60 Hz). The reference in the same run is one full ``infer`` of the same
 graph — what every edit cost before the editor re-inferred incrementally.
@@ -84,8 +85,9 @@ def measure(app: QtWidgets.QApplication, path: Path, length: int) -> None:
         painted = counter.count
         begin = time.perf_counter()
         editor.spin.setValue(filters)  # the panel's edit: a SetParam through the document
-        app.processEvents()
-        viewport.repaint()
+        app.processEvents()  # the deferred panel updates and the canvas' own repaint
+        if counter.count == painted:  # no frame drawn yet: draw it, the user waits for it
+            viewport.repaint()
         times.append((time.perf_counter() - begin) * 1000)
         assert window.canvas.face_text("n1").startswith(f"{filters}×64×64")
         assert counter.count > painted

@@ -12,6 +12,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 import nodes as registry
@@ -75,15 +76,17 @@ class Report:
     def output_shape(self) -> Shape | None:
         return self.results[self.output].shape if self.output else None
 
-    @property
+    # Cached: a report is built once per edit and never changed after, while the
+    # status bar, the Summary's totals row and the CLI each ask for the totals.
+    @cached_property
     def total_params(self) -> int:
         return sum(r.params for r in self.results.values())
 
-    @property
+    @cached_property
     def total_macs(self) -> int:
         return sum(r.macs for r in self.results.values())
 
-    @property
+    @cached_property
     def total_memory(self) -> int:
         return sum(r.memory for r in self.results.values())
 
