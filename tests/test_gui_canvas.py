@@ -182,3 +182,18 @@ def test_switching_to_the_dark_theme_redraws_the_nodes(window: MainWindow) -> No
     window.themes.set_choice(ThemeChoice.DARK)
     assert window.themes.theme.dark
     assert body_colour().rgb() == QtGui.QColor(window.themes.theme.node).rgb()
+
+
+def test_training_curves_follow_the_theme(window: MainWindow) -> None:
+    from resources.themes import ThemeChoice
+
+    window.training_dock.show()
+    window.training_dock.raise_()
+    loss, _accuracy = window.training.curves.plots
+    for choice in (ThemeChoice.DARK, ThemeChoice.LIGHT):
+        window.themes.set_choice(choice)
+        QtWidgets.QApplication.processEvents()
+        loss.repaint()
+        image = loss.grab().toImage()
+        corner = image.pixelColor(image.width() - 6, 6)  # plot background, not a curve
+        assert corner.rgb() == QtGui.QColor(window.themes.theme.base).rgb(), choice

@@ -68,6 +68,7 @@ class Curves(QtWidgets.QWidget):
             plot.setMinimumHeight(80)
             self._layout.addWidget(plot)
         self._plots = [loss, accuracy]
+        self._style_plots()
         validation = {"symbol": "o", "symbolSize": 5, "name": "validation"}
         self.lines = {
             "train_loss": loss.plot(pen=train_pen, name="train"),
@@ -77,6 +78,24 @@ class Curves(QtWidgets.QWidget):
         }
         self._set_x_range()
         self.redraw()
+
+    def _style_plots(self) -> None:
+        """Draw the plots in the window's theme (pyqtgraph's own is black on any theme)."""
+        palette = self.palette()
+        background = palette.color(QtGui.QPalette.ColorRole.Base)
+        text = palette.color(QtGui.QPalette.ColorRole.Text)
+        for plot, title in zip(self._plots, ("Loss", "Accuracy"), strict=False):
+            plot.setBackground(background)
+            plot.setTitle(title, color=text.name())
+            for side in ("left", "bottom"):
+                axis = plot.getAxis(side)
+                axis.setPen(text)
+                axis.setTextPen(text)
+
+    def changeEvent(self, event: QtCore.QEvent) -> None:  # noqa: N802 - Qt override
+        super().changeEvent(event)
+        if event.type() == QtCore.QEvent.Type.PaletteChange and self._plots:
+            self._style_plots()
 
     @property
     def plots(self) -> tuple[Any, Any]:
