@@ -35,10 +35,19 @@ from PySide6.QtTest import QTest
 import nodes
 from app.gui.main_window import MainWindow
 from app.gui.param_editors import IntEditor, ParamEditor
+from app.training.warmup import start_background_warm_up, wait_until_warm
 from graph_io import infer
 from graph_io.summary import shape_text
 from graph_io.yaml_io import dumps_graph
-from tests.conftest import click, drag, drop_from_palette, node_centre, port_centre, press
+from tests.conftest import (
+    click,
+    drag,
+    drop_from_palette,
+    editor_window,
+    node_centre,
+    port_centre,
+    press,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
@@ -294,17 +303,12 @@ class Gestures(RuleBasedStateMachine):
 def test_random_gestures_keep_canvas_and_document_in_step(
     example: Path, qtbot: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setattr(
-        QtWidgets.QMessageBox,
-        "question",
-        lambda *a, **k: QtWidgets.QMessageBox.StandardButton.Discard,
-    )
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.show()
-    window.resize(1500, 950)  # a desktop window (the offscreen screen is only 800x600)
+    window: MainWindow = editor_window(qtbot, monkeypatch, tmp_path / "config")
     window.activateWindow()
+    # The window imports torch (and numpy) on a background thread; hypothesis looks at
+    # sys.modules["numpy"] directly and could catch it half-initialised: let it finish.
+    start_background_warm_up()
+    assert wait_until_warm(timeout=120)
     Gestures.window = window
     Gestures.path = example
     Gestures.total_steps.pop(example.name, None)
