@@ -23,10 +23,6 @@ def main(path: str | None = None) -> int:
             "instead; run under a desktop session or Xvfb to open the editor"
         )
         return cli_main(["summary", path]) if path else 0
-    # NodeGraphQt imports distutils (for LooseVersion); setuptools' shim would serve
-    # it by importing setuptools, 0.15 s of a start-up that aims at 1 s. The standard
-    # library's distutils (Python 3.11) does the same job.
-    os.environ.setdefault("SETUPTOOLS_USE_DISTUTILS", "stdlib")
     from PySide6 import QtWidgets
 
     from app.gui.main_window import MainWindow
