@@ -80,9 +80,7 @@ def test_convas_opens_a_file_drawn_and_idle_before_any_heavy_library(tmp_path: P
     assert "convas-ready heavy-modules=none" in result.stdout.splitlines()
     # Nothing on the user's terminal: no library's deprecation warning either (the
     # offscreen platform plugin's own notices are the test set-up's, not the user's).
-    ours = [
-        line for line in result.stderr.splitlines() if "does not support" not in line
-    ]
+    ours = [line for line in result.stderr.splitlines() if "does not support" not in line]
     assert ours == []
 
 

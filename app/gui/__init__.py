@@ -9,6 +9,4 @@ import warnings
 # deprecated — true, and not the user's concern: keep it off their terminal. Set here,
 # before any module of this package imports NodeGraphQt.
 os.environ.setdefault("SETUPTOOLS_USE_DISTUTILS", "stdlib")
-warnings.filterwarnings(
-    "ignore", message="Reliance on distutils from stdlib", category=UserWarning
-)
+warnings.filterwarnings("ignore", message="Reliance on distutils from stdlib", category=UserWarning)
