@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from NodeGraphQt.qgraphics.pipe import PipeItem
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from app.gui.main_window import MainWindow
@@ -400,6 +401,81 @@ def test_dropping_a_layer_on_an_open_graph_renames_nothing(
     assert list(load_graph(out).nodes) == [*ids, "maxpool2d_1"]
     window.lock.set(True, "locked")
     assert not window.viewer.acceptDrops()
+
+
+def test_a_layer_dropped_on_a_wire_goes_into_it_as_one_step(
+    window: MainWindow, tmp_path: Path
+) -> None:
+    """Dropping Dropout from the palette onto the c1 → s2 wire: c1 → dropout → s2, the
+    shapes follow, and one Ctrl+Z takes the whole insert back."""
+    window.open_file(LENET, ask=False)
+    before = {i: list(n.inputs) for i, n in window.graph.nodes.items()}
+    positions_before = {
+        i: window.canvas.node(i).view.sceneBoundingRect().topLeft() for i in window.graph.nodes
+    }
+    out_port = port_centre(window, "c1", "out")
+    in_port = port_centre(window, "s2", "in")
+    on_wire = (out_port + in_port) / 2
+    drop_from_palette(window, "Dropout", on_wire)
+    assert window.graph.nodes["dropout_1"].inputs == ["c1"]
+    assert window.graph.nodes["s2"].inputs == ["dropout_1"]
+    assert window.params.node_id == "dropout_1"  # selected, ready to edit
+    assert "6×28×28" in window.canvas.face_text("dropout_1")  # its shape is on its face
+    # It takes s2's place and the chain below moves down one layer: nothing overlaps.
+    rects = {i: window.canvas.node(i).view.sceneBoundingRect() for i in window.graph.nodes}
+    assert rects["dropout_1"].topLeft() == positions_before["s2"]
+    assert not any(rects[a].intersects(rects[b]) for a in rects for b in rects if a < b)
+    assert window.undo_action.text() == "&Undo insert dropout_1 between c1 and s2"
+    press(window, "Ctrl+Z")
+    assert {i: list(n.inputs) for i, n in window.graph.nodes.items()} == before
+    assert {
+        i: window.canvas.node(i).view.sceneBoundingRect().topLeft() for i in window.graph.nodes
+    } == positions_before
+    press(window, "Ctrl+Shift+Z")
+    out = tmp_path / "inserted.yaml"
+    assert window.save_to(out)
+    assert load_graph(out).nodes["s2"].inputs == ["dropout_1"]
+    # An Input cannot go into a wire (it has no input): it is added beside, nothing rewired.
+    wire = (port_centre(window, "c3", "out") + port_centre(window, "s4", "in")) / 2
+    drop_from_palette(window, "Input", wire)
+    assert window.graph.nodes["s4"].inputs == ["c3"]
+    assert "input_1" in window.graph.nodes
+
+
+def wire_path(window: MainWindow, source: str, target: str) -> QtGui.QPainterPath:
+    """The drawn line of the wire source → target, in scene coordinates."""
+    start, end = window.canvas.node(source).view, window.canvas.node(target).view
+    for item in window.viewer.scene().items():
+        if not isinstance(item, PipeItem) or not hasattr(item, "output_port"):
+            continue  # the wire slicer's line is a pipe too
+        ends = (getattr(item.output_port, "node", None), getattr(item.input_port, "node", None))
+        if ends == (start, end):
+            return item.mapToScene(item.path())
+    raise AssertionError(f"no wire {source} -> {target}")
+
+
+def test_a_layer_dropped_beside_a_skip_wire_goes_into_the_wire_it_touches(
+    window: MainWindow,
+) -> None:
+    """In a residual block two wires leave stem_relu: the straight one to b1_conv1 and the
+    skip curving round the block. A drop on the straight one goes there."""
+    window.open_file(ROOT / "examples" / "resnet_mini.yaml", ask=False)
+    skip_targets = [i for i, n in window.graph.nodes.items() if "stem_relu" in n.inputs]
+    assert len(skip_targets) == 2
+    on_wire = (port_centre(window, "stem_relu", "out") + port_centre(window, "b1_conv1", "in")) / 2
+    drop_from_palette(window, "Dropout", on_wire)
+    assert window.graph.nodes["b1_conv1"].inputs == ["dropout_1"]
+    assert window.graph.nodes["dropout_1"].inputs == ["stem_relu"]
+    now = {i for i, n in window.graph.nodes.items() if "stem_relu" in n.inputs}
+    assert now == {"dropout_1" if i == "b1_conv1" else i for i in skip_targets}
+    # The block moved down to make room; the skip wire still goes round it, not behind.
+    (join,) = now - {"dropout_1"}
+    skip = wire_path(window, "stem_relu", join)
+    for other in window.graph.nodes:
+        if other not in ("stem_relu", join):
+            body = window.canvas.node(other).view.sceneBoundingRect().adjusted(2, 8, -2, -8)
+            points = (skip.pointAtPercent(k / 400) for k in range(401))
+            assert not any(body.contains(p) for p in points), f"skip wire behind {other}"
 
 
 def test_double_click_on_empty_canvas_searches_and_creates_there(

@@ -47,7 +47,8 @@ from graph_io.editing import (
 )
 from graph_io.faces import NODE_HEIGHT, NODE_WIDTH, Face, face
 from graph_io.ids import unique_id
-from graph_io.layout import Direction, Edge, Layout, layered_layout
+from graph_io.insert_room import insert_placement
+from graph_io.layout import LAYER_GAP, Direction, Edge, Layout, layered_layout
 from graph_io.model import Node
 from graph_io.shapes import Status
 from graph_io.summary import shape_text
@@ -71,6 +72,37 @@ _VIEWER_SLOTS = (
     ("insert_node", "_on_insert_node"),
     ("data_dropped", "_on_node_data_dropped"),
 )
+
+
+def _follow_ends(
+    route: Points,
+    source_offset: tuple[float, float],
+    target_offset: tuple[float, float],
+    target_place: tuple[float, float],
+    direction: Direction,
+) -> Points | None:
+    """A wire's route after its ends moved, or None when it no longer fits (then the
+    wire is drawn as a plain curve).
+
+    Still in place: the route. Both ends moved alike: the route moved with them. Only
+    the target moved further along the flow — a layer inserted upstream made room — the
+    route's last bend and end move with it, so a skip lane just gets longer."""
+    moved_source = max(abs(v) for v in source_offset) > 0.5
+    moved_target = max(abs(v) for v in target_offset) > 0.5
+    if not moved_source and not moved_target:
+        return route
+    if moved_source and moved_target:
+        dx, dy = source_offset
+        if abs(dx - target_offset[0]) > 0.5 or abs(dy - target_offset[1]) > 0.5:
+            return None
+        return [(x + dx, y + dy) for x, y in route]
+    axis = 1 if direction is Direction.TB else 0
+    along, across = target_offset[axis], target_offset[1 - axis]
+    if moved_source or abs(across) > 0.5 or along < 0:
+        return None
+    cut = target_place[axis] - LAYER_GAP
+    dx, dy = target_offset
+    return [(x + dx, y + dy) if (x, y)[axis] >= cut else (x, y) for x, y in route]
 
 
 class _SceneGraph(NodeGraph):  # type: ignore[misc]
@@ -153,7 +185,6 @@ class Canvas(QtCore.QObject):
         viewer.connection_changed.connect(self._on_connection_changed)
         viewer.connection_sliced.connect(self._on_sliced)
         viewer.node_name_changed.connect(self._on_name_edited)
-        viewer.insert_node.connect(self._on_insert)
         viewer.data_dropped.connect(self._on_dropped)
         viewer.search_triggered.connect(
             lambda key, pos: self.add_layer(str(key).split(".")[-1], (pos[0], pos[1]))
@@ -284,15 +315,17 @@ class Canvas(QtCore.QObject):
         route = self._routes.get((source, target))
         if route is None:
             return None
-        for end in (source, target):  # where the items are now: a drag leaves the route
+        offsets = []
+        for end in (source, target):  # where the items are now, against the route's
             place = self._route_places.get(end)
             item = self._items.get(end)
             if place is None or item is None:
                 return None
             x, y = item.view.xy_pos
-            if abs(x - place[0]) > 0.5 or abs(y - place[1]) > 0.5:
-                return None
-        return route
+            offsets.append((x - place[0], y - place[1]))
+        source_offset, target_offset = offsets
+        place = self._route_places[target]
+        return _follow_ends(route, source_offset, target_offset, place, self.direction)
 
     def _redraw_wires(self) -> None:
         for item in self._items.values():
@@ -546,25 +579,6 @@ class Canvas(QtCore.QObject):
             targets = [getattr(p, "target") for p in parts]  # noqa: B009
             self.execute(Compound("cut wires", parts), resync=targets)
 
-    def _on_insert(self, pipe: Any, uid: str, moved: dict[Any, Any]) -> None:
-        """A node dropped onto a wire goes into it: a → node → b, one step."""
-        node_id = self._ids.get(uid)
-        if node_id is None:
-            return
-        view = self._items[node_id].view
-        move = Move({node_id: (float(view.xy_pos[0]), float(view.xy_pos[1]))})
-        source, target = self._ends(pipe.output_port, pipe.input_port)
-        rewire = [Disconnect(source, target), Connect(source, node_id), Connect(node_id, target)]
-        insert = Compound(f"insert {node_id} between {source} and {target}", [move, *rewire])
-        if self.lock.locked:
-            self.execute(move, resync=[node_id, target])  # refused, and says why
-            return
-        try:
-            self.document.execute(insert)
-        except ConvasError as exc:
-            self.message.emit(f"not inserted: {exc}")
-            self.execute(move, resync=[node_id, target])
-
     def _on_name_edited(self, uid: str, name: str) -> None:
         old = self._ids.get(uid)
         if old is None or name == old:
@@ -592,8 +606,58 @@ class Canvas(QtCore.QObject):
             node = Node(unique_id(taken, layer), layer, params, [], at)
             taken.add(node.id)
             batch.append(node)
-        if batch and self.execute(AddNodes(batch)):
+        if not batch:
+            return
+        wire = self._wire_at(QtCore.QPointF(x, y)) if len(batch) == 1 else None
+        if wire is not None and self._insert_new(batch[0], wire):
+            return
+        if self.execute(AddNodes(batch)):
             self.select([n.id for n in batch])
+
+    def _wire_at(self, point: QtCore.QPointF) -> Any:
+        """The wire nearest a scene point, within a few screen pixels, if any.
+
+        A wire item's shape is its path's filled area (the region between a curve and
+        its chord), so the scene's hit test alone would pick a skip wire curving past;
+        the distance to the drawn line decides."""
+        grip = 6.0 / max(self.viewer.transform().m11(), 1e-6)
+        area = QtCore.QRectF(point.x() - grip, point.y() - grip, 2 * grip, 2 * grip)
+        best, nearest = None, grip
+        for item in self.viewer.scene().items(area):
+            if not (isinstance(item, PipeItem) and item.input_port and item.output_port):
+                continue
+            path = item.path()
+            local = item.mapFromScene(point)
+            steps = min(4096, max(16, math.ceil(path.length() / (grip / 2))))
+            for step in range(steps + 1):
+                on_line = path.pointAtPercent(step / steps)  # by length along the path
+                distance = math.hypot(on_line.x() - local.x(), on_line.y() - local.y())
+                if distance <= nearest:
+                    best, nearest = item, distance
+        return best
+
+    def _insert_new(self, node: Node, wire: Any) -> bool:
+        """A layer dropped from the palette onto a wire goes into it, a → node → b, as
+        one step — as a node dragged onto a wire does. A layer that cannot sit there
+        (an Input has no input) is refused as an insert and simply added."""
+        source, target = self._ends(wire.output_port, wire.input_port)
+        graph = self.document.graph
+        place, room = insert_placement(graph, source, target, self.direction)
+        if place is not None:
+            node = Node(node.id, node.type, node.params, node.inputs, place)
+        rewire = [Disconnect(source, target), Connect(source, node.id), Connect(node.id, target)]
+        parts: list[Command] = [AddNodes([node]), *rewire]
+        if room:
+            parts.append(Move(room, label="make room"))
+        insert = Compound(f"insert {node.id} between {source} and {target}", parts)
+        if self.lock.locked:
+            return False
+        try:
+            self.document.execute(insert)
+        except ConvasError:
+            return False
+        self.select([node.id])
+        return True
 
     def _read_selection(self) -> None:
         ids = tuple(
