@@ -33,11 +33,12 @@ from graph_io.editing import (
     Rename,
     SetParam,
     SetTraining,
+    delete_and_reconnect,
     fragment_of,
     paste_nodes,
 )
 from graph_io.shapes import Report
-from graph_io.yaml_io import dumps_graph, load_graph
+from graph_io.yaml_io import dumps_graph, load_graph, loads_graph
 from nodes.errors import ConvasError
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "examples").glob("*.yaml"))
@@ -161,6 +162,31 @@ def test_replacing_the_document_starts_a_new_history() -> None:
     assert doc.dirty
 
 
+def test_delete_and_reconnect_bridges_a_chain_and_keeps_input_slots() -> None:
+    graph = loads_graph(
+        """
+convas: 1
+name: g
+nodes:
+  - {id: x, type: Input, params: {channels: 3, height: 8, width: 8}}
+  - {id: a, type: Conv2D, inputs: [x]}
+  - {id: bn, type: BatchNorm2D, inputs: [a]}
+  - {id: relu, type: Activation, inputs: [bn]}
+  - {id: b, type: Conv2D, inputs: [x]}
+  - {id: cat, type: Concat, inputs: [relu, b]}
+"""
+    )
+    doc = Document(graph)
+    before = dumps_graph(doc.graph)
+    doc.execute(delete_and_reconnect(doc.graph, ["bn", "relu"]))  # a run of two layers
+    assert doc.graph.nodes["cat"].inputs == ["a", "b"]  # the Concat's first slot stays first
+    assert doc.history.undo_label == "delete 2 nodes and reconnect"
+    doc.undo()
+    assert dumps_graph(doc.graph) == before
+    doc.execute(delete_and_reconnect(doc.graph, ["cat"]))  # several inputs: nothing to bridge
+    assert "cat" not in doc.graph.nodes
+
+
 # ---- the state machine ------------------------------------------------------------------
 class Editing(RuleBasedStateMachine):
     """Random edits of an example graph, checked against a full inference each step."""
@@ -203,6 +229,13 @@ class Editing(RuleBasedStateMachine):
     def remove(self, data: st.DataObject) -> None:
         ids = data.draw(st.lists(st.sampled_from(self._ids()), min_size=1, max_size=3))
         self._try(RemoveNodes(ids))
+
+    @precondition(lambda self: self.doc is not None and self.doc.graph.nodes)
+    @rule(data=st.data())
+    def remove_reconnecting(self, data: st.DataObject) -> None:
+        assert self.doc is not None
+        ids = data.draw(st.lists(st.sampled_from(self._ids()), min_size=1, max_size=3))
+        self._try(delete_and_reconnect(self.doc.graph, ids))
 
     @precondition(lambda self: self.doc is not None and len(self.doc.graph.nodes) > 1)
     @rule(data=st.data())

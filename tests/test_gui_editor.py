@@ -663,6 +663,24 @@ def test_delete_key_removes_the_selection_and_help_forgets_it(window: MainWindow
     assert window.canvas.scene_state()["flatten"][1] == ["s4"]
 
 
+def test_ctrl_delete_takes_a_layer_out_of_the_chain_and_closes_the_wire(
+    window: MainWindow,
+) -> None:
+    """Select s2, press Ctrl+Delete on the canvas: c1 now feeds c3 directly, the shapes
+    downstream follow (no problem appears), and one Ctrl+Z puts s2 back in between."""
+    window.open_file(LENET, ask=False)
+    click(window.viewer.viewport(), node_centre(window, "s2"))
+    press(window, "Ctrl+Delete")
+    assert "s2" not in window.graph.nodes
+    assert window.graph.nodes["c3"].inputs == ["c1"]
+    assert window.canvas.scene_state()["c3"][1] == ["c1"]  # the wire on the canvas too
+    assert "16×24×24" in window.canvas.face_text("c3")  # from c1's 28×28, not s2's 14×14
+    assert window.undo_action.text() == "&Undo delete s2 and reconnect"
+    press(window, "Ctrl+Z")
+    assert list(window.graph.nodes) == list(load_graph(LENET).nodes)
+    assert window.graph.nodes["c3"].inputs == ["s2"]
+
+
 def test_renaming_in_the_panel_is_the_only_way_ids_change(window: MainWindow) -> None:
     window.open_file(LENET, ask=False)
     window.select("c1")

@@ -42,6 +42,7 @@ from graph_io.editing import (
     RemoveNodes,
     Rename,
     Update,
+    delete_and_reconnect,
     fragment_of,
     paste_nodes,
 )
@@ -419,6 +420,12 @@ class Canvas(QtCore.QObject):
         if ids:
             self.execute(RemoveNodes(ids))
 
+    def delete_selected_reconnecting(self) -> None:
+        """Delete the selection and feed each consumer from what fed it (one step)."""
+        ids = [i for i in self.selection.ids if i in self.document.graph.nodes]
+        if ids:
+            self.execute(delete_and_reconnect(self.document.graph, ids))
+
     def copy_selected(self) -> bool:
         ids = self.selection.ids
         if not ids:
@@ -645,7 +652,12 @@ class Canvas(QtCore.QObject):
         place, room = insert_placement(graph, source, target, self.direction)
         if place is not None:
             node = Node(node.id, node.type, node.params, node.inputs, place)
-        rewire = [Disconnect(source, target), Connect(source, node.id), Connect(node.id, target)]
+        slot = graph.nodes[target].inputs.index(source)  # a Concat keeps its input order
+        rewire = [
+            Disconnect(source, target),
+            Connect(source, node.id),
+            Connect(node.id, target, slot),
+        ]
         parts: list[Command] = [AddNodes([node]), *rewire]
         if room:
             parts.append(Move(room, label="make room"))

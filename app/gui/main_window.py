@@ -384,6 +384,11 @@ class MainWindow(FileCommands):
             [QtGui.QKeySequence(QtCore.Qt.Key.Key_Delete), QtGui.QKeySequence("Backspace")]
         )
         editing.append(delete)
+        reconnect = self._action(edit, "Delete and &Reconnect", canvas.delete_selected_reconnecting)
+        reconnect.setShortcuts(
+            [QtGui.QKeySequence("Ctrl+Delete"), QtGui.QKeySequence("Ctrl+Backspace")]
+        )
+        editing.append(reconnect)
         self._action(
             edit, "Select &All", lambda: canvas.select(self.document.graph.nodes), keys.SelectAll
         )

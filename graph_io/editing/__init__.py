@@ -19,6 +19,7 @@ from graph_io.editing.commands import (
 )
 from graph_io.editing.document import Document, Update
 from graph_io.editing.fragment import fragment_of, paste_nodes
+from graph_io.editing.reconnect import delete_and_reconnect
 
 __all__ = [
     "AddNodes",
@@ -34,6 +35,7 @@ __all__ = [
     "SetParam",
     "SetTraining",
     "Update",
+    "delete_and_reconnect",
     "fragment_of",
     "paste_nodes",
 ]
