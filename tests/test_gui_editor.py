@@ -442,6 +442,23 @@ def test_a_layer_dropped_on_a_wire_goes_into_it_as_one_step(
     assert "input_1" in window.graph.nodes
 
 
+def test_a_layer_dropped_on_a_concat_wire_keeps_the_concat_input_order(
+    window: MainWindow, tmp_path: Path
+) -> None:
+    net = tmp_path / "cat.yaml"
+    net.write_text(
+        "convas: 1\nname: cat\nnodes:\n"
+        "  - {id: x, type: Input, params: {channels: 3, height: 8, width: 8}, pos: [0, 0]}\n"
+        "  - {id: a, type: Conv2D, inputs: [x], pos: [-150, 132]}\n"
+        "  - {id: b, type: Conv2D, params: {filters: 8}, inputs: [x], pos: [150, 132]}\n"
+        "  - {id: cat, type: Concat, inputs: [a, b], pos: [0, 400]}\n"
+    )
+    window.open_file(net, ask=False)
+    on_wire = (port_centre(window, "a", "out") + port_centre(window, "cat", "in")) / 2
+    drop_from_palette(window, "Dropout", on_wire)
+    assert window.graph.nodes["cat"].inputs == ["dropout_1", "b"]
+
+
 def wire_path(window: MainWindow, source: str, target: str) -> QtGui.QPainterPath:
     """The drawn line of the wire source → target, in scene coordinates."""
     start, end = window.canvas.node(source).view, window.canvas.node(target).view
