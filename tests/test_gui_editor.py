@@ -97,7 +97,7 @@ def test_building_lenet_on_the_canvas_shows_every_shape(window: MainWindow) -> N
         "f6": "84  ·  10.2k params",
         "output": "10  ·  850 params",
     }
-    assert "61.7k params" in window.statusBar().currentMessage()
+    assert "61.7k params" in window.status_label.text()
     settle()
     assert window.summary.item(9, 3).text() == "61,706"
 
@@ -854,9 +854,26 @@ def test_summary_and_status_bar_show_training_memory_once_edits_pause(
         timeout=3000,
     )
     assert table.item(1, column).text().endswith(("KB", "MB", "kB", "B"))
-    qtbot.waitUntil(lambda: "training needs" in window.statusBar().currentMessage(), timeout=3000)
+    qtbot.waitUntil(lambda: "training needs" in window.status_label.text(), timeout=3000)
     set_param(window, "c1", "kernel", 40)  # invalid: no estimate to show
     qtbot.waitUntil(lambda: table.item(total_row, column).text() == "", timeout=3000)
+
+
+def test_the_status_bar_shows_the_graph_again_after_a_message(
+    window: MainWindow, qtbot: Any, tmp_path: Path
+) -> None:
+    """Ctrl+S says "saved …" for a few seconds; then the counts are back, not an empty
+    bar (they used to be a message that the next message replaced for good)."""
+    net = tmp_path / "lenet.yaml"
+    net.write_bytes(LENET.read_bytes())
+    window.open_file(net, ask=False)
+    set_param(window, "c1", "filters", 8)
+    press(window, "Ctrl+S")
+    assert window.statusBar().currentMessage() == f"saved {net}"
+    assert not window.status_label.isVisible()  # the message covers the counts
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage() == "", timeout=8000)
+    assert window.status_label.isVisible()
+    assert window.status_label.text().startswith("9 nodes · 62.6k params · output 10 · valid")
 
 
 def test_function_settings_show_only_for_the_function_that_reads_them(

@@ -140,7 +140,12 @@ class MainWindow(FileCommands):
         if screen is not None:  # never larger than the screen it opens on
             room = screen.availableGeometry()
             self.resize(min(1500, room.width()), min(950, room.height()))
-        self._status = ""
+        # The graph's counts live in a label of the status bar, not in its message:
+        # a message (saved, refused, training…) covers the label for a few seconds,
+        # and the counts come back when it times out instead of leaving the bar empty.
+        self.status_label = QtWidgets.QLabel()
+        self.status_label.setObjectName("graphStatus")
+        self.statusBar().addWidget(self.status_label, 1)
         self._memory_timer = QtCore.QTimer(self)
         self._memory_timer.setSingleShot(True)
         self._memory_timer.setInterval(MEMORY_SETTLE_MS)
@@ -278,8 +283,7 @@ class MainWindow(FileCommands):
         """Counts, output and validity now; the training-memory estimate once edits
         pause (it walks the whole graph, which typing must not wait for)."""
         report = self.document.report
-        self._status = status_text(report, len(self.document.graph.nodes))
-        self.statusBar().showMessage(self._status)
+        self.status_label.setText(status_text(report, len(self.document.graph.nodes)))
         self._memory_timer.start()
 
     def _show_memory(self) -> None:
@@ -290,11 +294,10 @@ class MainWindow(FileCommands):
         memory = estimate_with_settings(self.document.graph, self.document.report)
         if memory is None:
             return
-        if self.statusBar().currentMessage() == self._status:  # not a message meanwhile
-            self.statusBar().showMessage(
-                f"{self._status} · training needs ≈ {bytes_text(memory.total)} "
-                f"at batch {memory.batch_size}"
-            )
+        counts = status_text(self.document.report, len(self.document.graph.nodes))
+        self.status_label.setText(
+            f"{counts} · training needs ≈ {bytes_text(memory.total)} at batch {memory.batch_size}"
+        )
 
     def _update_title(self, *_args: object) -> None:
         path = self.document.path
