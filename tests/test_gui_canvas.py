@@ -197,3 +197,26 @@ def test_training_curves_follow_the_theme(window: MainWindow) -> None:
         image = loss.grab().toImage()
         corner = image.pixelColor(image.width() - 6, 6)  # plot background, not a curve
         assert corner.rgb() == QtGui.QColor(window.themes.theme.base).rgb(), choice
+
+
+def test_a_dock_opening_or_a_window_resize_keeps_the_zoom_and_the_centre(
+    window: MainWindow,
+) -> None:
+    """The Results dock appears after a run and takes room from the canvas: the graph
+    stays at its readable zoom around the same point (NodeGraphQt shrank the picture
+    with the view)."""
+    window.open_file(RESNET, ask=False)
+    QtWidgets.QApplication.processEvents()
+    viewer = window.viewer
+    zoom = viewer.scale_factor()
+    centre = viewer.mapToScene(viewer.viewport().rect().center())
+    before = viewer.viewport().size()
+    window.results_dock.show()
+    window.results_dock.raise_()
+    window.resize(1200, 800)
+    QtWidgets.QApplication.processEvents()
+    assert viewer.viewport().size() != before
+    assert viewer.scale_factor() == pytest.approx(zoom, rel=1e-3)
+    after = viewer.mapToScene(viewer.viewport().rect().center())
+    assert abs(after.x() - centre.x()) < 3
+    assert abs(after.y() - centre.y()) < 3

@@ -45,6 +45,26 @@ class CanvasViewer(NodeViewer):  # type: ignore[misc]
         super()._update_scene()
         self.view_changed.emit()
 
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # noqa: N802
+        """Keep the zoom and the centre when the view changes size (a dock opening, the
+        window resized). NodeGraphQt scales the picture with the view, so the Results
+        dock appearing after a run zoomed the graph out below readable size."""
+        old = event.oldSize()
+        zoom = self.scale_factor()
+        if old.width() <= 0 or old.height() <= 0 or zoom <= 0:
+            super().resizeEvent(event)
+            return
+        centre: QtCore.QPointF = getattr(self, "_scene_range").center()  # noqa: B009
+        QtWidgets.QGraphicsView.resizeEvent(self, event)
+        self._last_size = self.size()
+        view = QtCore.QRectF(self.viewport().rect())
+        # fitInView keeps a 2 px margin each side: leave it, so the scale stays the same
+        width, height = (view.width() - 4) / zoom, (view.height() - 4) / zoom
+        self._scene_range = QtCore.QRectF(
+            centre.x() - width / 2, centre.y() - height / 2, width, height
+        )
+        self._update_scene()
+
     def drawForeground(self, painter: QtGui.QPainter, rect: QtCore.QRectF) -> None:  # noqa: N802
         """Far out, the canvas hides its items and draws the whole graph at once."""
         super().drawForeground(painter, rect)
