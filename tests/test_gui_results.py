@@ -104,3 +104,34 @@ def test_tiles_grow_with_the_dock_and_zoom_by_hand(qtbot: QtBot) -> None:
     wheel(tiles, -1, QtCore.Qt.KeyboardModifier.NoModifier)  # a plain wheel still scrolls
     assert tiles.tile == wide
     assert tiles.verticalScrollBar().value() >= before
+
+
+def test_confusion_matrix_colours_follow_the_theme(qtbot: QtBot) -> None:
+    """Zeros fade into the table's own background and the diagonal takes the selection
+    colour, in the light theme and after a switch to the dark one (fixed dark-blue
+    cells sat like holes in the light theme)."""
+    from app.gui.theme import palette
+    from resources.themes import DARK, LIGHT
+
+    table = ConfusionTable()
+    qtbot.addWidget(table)
+    table.setPalette(palette(LIGHT))
+    counts = [[9, 1, 0], [0, 10, 0], [2, 0, 8]]
+    table.setRowCount(3)
+    table.setColumnCount(4)
+    for r, row in enumerate(counts):
+        for c, value in enumerate(row):
+            item = QtWidgets.QTableWidgetItem(str(value))
+            item.setData(QtCore.Qt.ItemDataRole.UserRole, value / sum(row))
+            table.setItem(r, c, item)
+    table.recolour()
+
+    def colour(r: int, c: int) -> str:
+        return str(table.item(r, c).background().color().name())
+
+    assert colour(0, 2) == QtGui.QColor(LIGHT.base).name()
+    assert colour(1, 1) == QtGui.QColor(LIGHT.accent).name()
+    assert table.item(2, 0).font().bold()  # a mistake stands out
+    table.setPalette(palette(DARK))
+    assert colour(0, 2) == QtGui.QColor(DARK.base).name()
+    assert colour(1, 1) == QtGui.QColor(DARK.accent).name()

@@ -16,12 +16,24 @@ SAMPLES_SHOWN = 64
 WRONG = QtGui.QColor("#ff6b6b")
 
 
-def heat(fraction: float) -> QtGui.QColor:
-    """Dark blue for none of a row's samples, bright for all of them."""
+def heat(fraction: float, palette: QtGui.QPalette) -> QtGui.QColor:
+    """The table's background for none of a row's samples, the selection colour for all
+    of them: zeros fade into the table in either theme, the diagonal stands out."""
     fraction = max(0.0, min(1.0, fraction))
+    low = palette.color(QtGui.QPalette.ColorRole.Base)
+    high = palette.color(QtGui.QPalette.ColorRole.Highlight)
     return QtGui.QColor.fromRgbF(
-        0.12 + 0.1 * fraction, 0.16 + 0.4 * fraction, 0.22 + 0.68 * fraction
+        *(
+            a + (b - a) * fraction
+            for a, b in zip(low.getRgbF()[:3], high.getRgbF()[:3], strict=True)
+        )
     )
+
+
+def wrong_colour(palette: QtGui.QPalette) -> QtGui.QColor:
+    """Red that reads on the table's background: darker on a light one."""
+    light = palette.color(QtGui.QPalette.ColorRole.Base).lightnessF() > 0.5
+    return QtGui.QColor("#c62828") if light else WRONG
 
 
 MIN_CELL = 28  # px: below this a zoomed-out matrix scrolls instead of shrinking
@@ -108,6 +120,40 @@ class ConfusionTable(QtWidgets.QTableWidget):
             item = self.verticalHeaderItem(row)
             if item is not None:
                 item.setFont(font)
+
+    def recolour(self) -> None:
+        """Colour the counts from the palette (the theme in use): the share of the row
+        each holds as the cell's heat; mistakes in red, zeros quiet, and text on a
+        strong cell in the selection's text colour."""
+        palette = self.palette()
+        wrong = wrong_colour(palette)
+        role = QtGui.QPalette.ColorRole
+        for r in range(self.rowCount()):
+            for c in range(self.columnCount() - 1):
+                item = self.item(r, c)
+                if item is None:
+                    continue
+                fraction = float(item.data(QtCore.Qt.ItemDataRole.UserRole) or 0.0)
+                value = int(item.text())
+                item.setBackground(heat(fraction, palette))
+                strong = fraction > 0.55
+                if strong:
+                    colour = palette.color(role.HighlightedText)
+                elif r != c and value:
+                    colour = wrong
+                elif value == 0:
+                    colour = palette.color(role.PlaceholderText)
+                else:
+                    colour = palette.color(role.Text)
+                item.setForeground(colour)
+                font = item.font()
+                font.setBold(r != c and value > 0)
+                item.setFont(font)
+
+    def changeEvent(self, event: QtCore.QEvent) -> None:  # noqa: N802 (Qt's name)
+        super().changeEvent(event)
+        if event.type() == QtCore.QEvent.Type.PaletteChange:
+            self.recolour()
 
     def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # noqa: N802 (Qt's name)
         super().resizeEvent(event)
@@ -198,14 +244,13 @@ class ResultsPanel(QtWidgets.QWidget):
             for c, value in enumerate(row):
                 item = QtWidgets.QTableWidgetItem(str(value))
                 item.setTextAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
-                item.setBackground(heat(value / row_total))
-                if r != c and value:
-                    item.setForeground(WRONG)
+                item.setData(QtCore.Qt.ItemDataRole.UserRole, value / row_total)
                 item.setToolTip(f"true {classes[r]}, predicted {classes[c]}: {value}")
                 self.matrix.setItem(r, c, item)
             cell = QtWidgets.QTableWidgetItem(f"{accuracy:.0%}")
             cell.setTextAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
             self.matrix.setItem(r, count, cell)
+        self.matrix.recolour()
         self.matrix.set_zoom(self.matrix.zoom)  # re-fit the new rows and columns
         shown = evaluation.predictions[:SAMPLES_SHOWN]
         x = finished.data.val.x
