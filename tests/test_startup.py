@@ -118,3 +118,40 @@ def test_the_kernel_view_loads_torch_in_the_background_then_shows_kernels(
     assert before.endswith("Loading PyTorch…")
     assert after.startswith("after: Conv2D 'c1': 6 filters")
     assert after.endswith(" 6")
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ({}, "PASSIVE"),
+        ({"OMP_WAIT_POLICY": "ACTIVE"}, "ACTIVE"),
+        ({"CONVAS_KEEP_OMP_WAIT_POLICY": "1"}, "unset"),
+    ],
+)
+def test_openmp_threads_sleep_while_waiting_unless_the_user_chose(
+    tmp_path: Path, given: dict[str, str], expected: str
+) -> None:
+    """Spinning OpenMP threads made training 8-10x slower on a busy machine
+    (benchmarks/bench_busy_machine.py): the policy is in place before torch loads,
+    in this process and the workers it starts, and a user's own choice wins."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("OMP_WAIT_POLICY", "CONVAS_KEEP_OMP_WAIT_POLICY")
+    }
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import os, sys, app.cli; assert 'torch' not in sys.modules; "
+            "print(os.environ.get('OMP_WAIT_POLICY', 'unset'))",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**env, **given},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
