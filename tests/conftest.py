@@ -153,6 +153,16 @@ def editor_window(qtbot: Any, monkeypatch: pytest.MonkeyPatch, config_dir: Any) 
 
 
 @pytest.fixture(autouse=True)
+def _fresh_settings() -> None:
+    """Each test starts with no kept settings (theme, recent files, panel layout). Qt
+    fixes the settings file's folder on first use, so a test's own XDG_CONFIG_HOME
+    does not keep the next test from reading what this one left."""
+    from PySide6 import QtCore
+
+    QtCore.QSettings("Convas", "Convas").clear()
+
+
+@pytest.fixture(autouse=True)
 def _runs_in_tmp(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """Training runs (kept in the runs folder) land in a temporary folder, not the checkout."""
     monkeypatch.setenv("CONVAS_RUNS_DIR", str(tmp_path_factory.mktemp("runs")))

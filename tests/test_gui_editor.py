@@ -896,3 +896,62 @@ def test_function_settings_show_only_for_the_function_that_reads_them(
     settle()
     assert combo.currentText() == "Tanh"
     assert not slope.isVisible()
+
+
+def test_ctrl_x_cuts_and_ctrl_v_puts_the_layers_back_where_they_were(
+    window: MainWindow,
+) -> None:
+    window.open_file(LENET, ask=False)
+    click(window.viewer.viewport(), node_centre(window, "s4"))
+    where = window.graph.nodes["s4"].pos
+    press(window, "Ctrl+X")
+    assert "s4" not in window.graph.nodes
+    assert window.undo_action.text() == "&Undo cut s4"
+    press(window, "Ctrl+V")
+    (pasted,) = window.selection.ids
+    assert window.graph.nodes[pasted].type == "AvgPool2D"
+    assert window.graph.nodes[pasted].pos == where
+
+
+def test_zoom_keys_zoom_about_the_middle_of_the_canvas(window: MainWindow) -> None:
+    window.open_file(LENET, ask=False)
+    viewer = window.viewer
+    viewer.zoom_to(1.0)
+    middle = viewer.mapToScene(viewer.viewport().rect().center())
+    press(window, "Ctrl+=")
+    assert viewer.scale_factor() == pytest.approx(1.25, rel=1e-3)
+    press(window, "Ctrl+-")
+    press(window, "Ctrl+-")
+    assert viewer.scale_factor() == pytest.approx(0.8, rel=1e-3)
+    press(window, "Ctrl+0")
+    assert viewer.scale_factor() == pytest.approx(1.0, rel=1e-3)
+    after = viewer.mapToScene(viewer.viewport().rect().center())
+    assert abs(after.x() - middle.x()) < 2
+    assert abs(after.y() - middle.y()) < 2
+
+
+def test_a_closed_panel_comes_back_from_the_view_menu_and_the_layout_is_kept(
+    window: MainWindow, qtbot: Any
+) -> None:
+    """Closing the Help panel with its × used to lose it until the next start; now View
+    → Panels lists every panel, and the next window opens with the panels as left."""
+    window.help_dock.close()
+    assert not window.help_dock.isVisible()
+    panels = next(
+        a.menu()
+        for m in window.menuBar().actions()
+        if m.text() == "&View"
+        for a in m.menu().actions()
+        if a.text() == "&Panels"
+    )
+    help_toggle = next(a for a in panels.actions() if a.text() == "Help")
+    assert not help_toggle.isChecked()
+    window.close()  # kept with Help closed
+    again = MainWindow()
+    qtbot.addWidget(again)
+    again.show()
+    QtWidgets.QApplication.processEvents()
+    assert not again.help_dock.isVisible()
+    toggle = again.help_dock.toggleViewAction()
+    toggle.trigger()
+    assert again.help_dock.isVisible()

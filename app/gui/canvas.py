@@ -435,6 +435,17 @@ class Canvas(QtCore.QObject):
         self._pastes = 0
         return True
 
+    def cut_selected(self) -> None:
+        """Copy, then delete as one step; the next paste puts the layers back where
+        they were (a paste after a copy steps aside from the originals instead)."""
+        ids = [i for i in self.selection.ids if i in self.document.graph.nodes]
+        if not ids or not self.copy_selected():
+            return
+        command = RemoveNodes(ids)
+        command.label = command.label.replace("delete", "cut", 1)
+        if self.execute(command):
+            self._pastes = -1
+
     def paste(self) -> None:
         """Paste the clipboard's fragment beside what it copies; successive pastes step on."""
         text = QtWidgets.QApplication.clipboard().text()

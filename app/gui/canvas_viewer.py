@@ -20,6 +20,8 @@ from app.gui.node_item import WireItem
 from app.gui.node_painter import SMALL_PX
 
 READABLE_PX = 10.0  # the smallest text on a face, on screen, when a graph opens
+MIN_ZOOM, MAX_ZOOM = 0.02, 4.0  # the View menu's zoom steps stay between these
+ZOOM_STEP = 1.25
 
 
 class CanvasViewer(NodeViewer):  # type: ignore[misc]
@@ -54,16 +56,27 @@ class CanvasViewer(NodeViewer):  # type: ignore[misc]
         if old.width() <= 0 or old.height() <= 0 or zoom <= 0:
             super().resizeEvent(event)
             return
-        centre: QtCore.QPointF = getattr(self, "_scene_range").center()  # noqa: B009
+        centre = self._centre()
         QtWidgets.QGraphicsView.resizeEvent(self, event)
         self._last_size = self.size()
+        self._show_at(centre, zoom)
+
+    def _centre(self) -> QtCore.QPointF:
+        """The scene point at the middle of the view."""
+        return QtCore.QPointF(getattr(self, "_scene_range").center())  # noqa: B009
+
+    def _show_at(self, centre: QtCore.QPointF, zoom: float) -> None:
         view = QtCore.QRectF(self.viewport().rect())
-        # fitInView keeps a 2 px margin each side: leave it, so the scale stays the same
+        # fitInView keeps a 2 px margin each side: leave it, so the scale is ``zoom``
         width, height = (view.width() - 4) / zoom, (view.height() - 4) / zoom
         self._scene_range = QtCore.QRectF(
             centre.x() - width / 2, centre.y() - height / 2, width, height
         )
         self._update_scene()
+
+    def zoom_to(self, zoom: float) -> None:
+        """Zoom about the middle of the view (View → Zoom In/Out/Actual Size)."""
+        self._show_at(self._centre(), min(max(zoom, MIN_ZOOM), MAX_ZOOM))
 
     def drawForeground(self, painter: QtGui.QPainter, rect: QtCore.QRectF) -> None:  # noqa: N802
         """Far out, the canvas hides its items and draws the whole graph at once."""

@@ -10,6 +10,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 import resources
 from app.gui.canvas import Canvas
+from app.gui.canvas_viewer import ZOOM_STEP
 from app.gui.compare_overlay import CompareOverlay
 from app.gui.conv_panel import ConvPanel
 from app.gui.file_commands import FileCommands
@@ -30,6 +31,7 @@ from graph_io.model import Graph
 
 WARM_UP_DELAY_MS = 2000
 MEMORY_SETTLE_MS = 300  # the memory estimate follows once edits pause this long
+LAYOUT_VERSION = 1  # of the kept panel layout: raise it when the docks change
 
 
 def scrolling(widget: QtWidgets.QWidget) -> QtWidgets.QScrollArea:
@@ -140,6 +142,7 @@ class MainWindow(FileCommands):
         if screen is not None:  # never larger than the screen it opens on
             room = screen.availableGeometry()
             self.resize(min(1500, room.width()), min(950, room.height()))
+        self._restore_layout()
         # The graph's counts live in a label of the status bar, not in its message:
         # a message (saved, refused, training…) covers the label for a few seconds,
         # and the counts come back when it times out instead of leaving the bar empty.
@@ -210,6 +213,23 @@ class MainWindow(FileCommands):
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
         return dock
+
+    def _restore_layout(self) -> None:
+        """The window's size and its panels as the user left them last time (a closed
+        panel stays closed until View → Panels brings it back)."""
+        if str(self.settings.value("window/layout_version")) != str(LAYOUT_VERSION):
+            return  # none kept, or kept for docks this version does not have
+        geometry = self.settings.value("window/geometry")
+        state = self.settings.value("window/state")
+        if isinstance(geometry, QtCore.QByteArray):
+            self.restoreGeometry(geometry)
+        if isinstance(state, QtCore.QByteArray):
+            self.restoreState(state, LAYOUT_VERSION)
+
+    def _save_layout(self) -> None:
+        self.settings.setValue("window/layout_version", LAYOUT_VERSION)
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState(LAYOUT_VERSION))
 
     @staticmethod
     def _app() -> QtWidgets.QApplication:
@@ -379,6 +399,7 @@ class MainWindow(FileCommands):
         )
         edit.addSeparator()
         canvas = self.canvas
+        editing.append(self._action(edit, "Cu&t", canvas.cut_selected, keys.Cut))
         self._action(edit, "&Copy", canvas.copy_selected, keys.Copy)
         editing.append(self._action(edit, "&Paste", canvas.paste, keys.Paste))
         editing.append(self._action(edit, "&Duplicate", canvas.duplicate_selected, "Ctrl+D"))
@@ -397,7 +418,7 @@ class MainWindow(FileCommands):
         )
         edit.addSeparator()
         editing.append(self._action(edit, "Auto &Layout", self.auto_layout, "Ctrl+L"))
-        self._action(edit, "&Fit to View", self.fit, "F")
+        self.fit_action = self._action(edit, "&Fit to View", self.fit, "F")
         self.editing_actions = editing
         self._update_undo_actions()
         run = bar.addMenu("&Training")
@@ -420,6 +441,23 @@ class MainWindow(FileCommands):
             action.setChecked(direction is self.canvas.direction)
             action.triggered.connect(lambda _c=False, d=direction: self.set_direction(d))
             group.addAction(action)
+        view.addSeparator()
+        viewer = self.viewer
+        zoom_in = self._action(
+            view, "Zoom &In", lambda: viewer.zoom_to(viewer.scale_factor() * ZOOM_STEP)
+        )
+        zoom_in.setShortcuts([QtGui.QKeySequence("Ctrl+="), QtGui.QKeySequence("Ctrl++")])
+        self._action(
+            view,
+            "Zoom &Out",
+            lambda: viewer.zoom_to(viewer.scale_factor() / ZOOM_STEP),
+            "Ctrl+-",
+        )
+        self._action(view, "&Actual Size", lambda: viewer.zoom_to(1.0), "Ctrl+0")
+        view.addAction(self.fit_action)
+        panels = view.addMenu("&Panels")
+        for dock in self.findChildren(QtWidgets.QDockWidget):
+            panels.addAction(dock.toggleViewAction())  # a closed panel comes back here
         view.addSeparator()
         self._action(view, "&Compare With…", self.compare_dialog)
         self.clear_comparison = self._action(view, "C&lear Comparison", self.comparison.clear)
@@ -510,6 +548,7 @@ class MainWindow(FileCommands):
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802
         if self.maybe_save():
             self.training.shutdown()
+            self._save_layout()
             event.accept()
         else:
             event.ignore()
