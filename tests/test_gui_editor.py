@@ -955,3 +955,52 @@ def test_a_closed_panel_comes_back_from_the_view_menu_and_the_layout_is_kept(
     toggle = again.help_dock.toggleViewAction()
     toggle.trigger()
     assert again.help_dock.isVisible()
+
+
+def right_click(window: MainWindow, at: QtCore.QPointF, choose: str = "") -> list[str]:
+    """Right-click the canvas at ``at``; return the menu's entries, triggering the one
+    whose text starts with ``choose`` (or closing the menu)."""
+    entries: list[str] = []
+
+    def answer() -> None:
+        menu = QtWidgets.QApplication.activePopupWidget()
+        assert isinstance(menu, QtWidgets.QMenu)
+        entries.extend(a.text() for a in menu.actions() if not a.isSeparator())
+        chosen = next((a for a in menu.actions() if choose and a.text().startswith(choose)), None)
+        menu.close()
+        if chosen is not None:
+            chosen.trigger()
+
+    QtCore.QTimer.singleShot(50, answer)
+    viewport = window.viewer.viewport()
+    point = at.toPoint()
+    event = QtGui.QContextMenuEvent(
+        QtGui.QContextMenuEvent.Reason.Mouse, point, viewport.mapToGlobal(point)
+    )
+    QtWidgets.QApplication.sendEvent(viewport, event)
+    QtWidgets.QApplication.processEvents()
+    return entries
+
+
+def test_right_click_menus_for_a_node_a_wire_and_the_canvas(window: MainWindow, qtbot: Any) -> None:
+    window.open_file(LENET, ask=False)
+    entries = right_click(window, node_centre(window, "s2"), choose="Delete and &Reconnect")
+    assert {"Layer Help", "Cu&t", "&Copy", "&Duplicate", "De&lete"} <= set(entries)
+    assert window.graph.nodes["c3"].inputs == ["c1"]  # s2 taken out, the chain closed
+    # A wire: insert a layer into it through the search, or delete it.
+    on_wire = (port_centre(window, "c3", "out") + port_centre(window, "s4", "in")) / 2
+    entries = right_click(window, on_wire, choose="Insert Layer Here")
+    assert "Delete Wire c3 → s4" in entries
+    assert window.search.isVisible()
+    qtbot.keyClicks(window.search.field, "batchnorm")
+    qtbot.keyClick(window.search.field, QtCore.Qt.Key.Key_Return)
+    assert window.graph.nodes["s4"].inputs == ["batchnorm2d_1"]
+    assert window.graph.nodes["batchnorm2d_1"].inputs == ["c3"]
+    on_wire = (port_centre(window, "f5", "out") + port_centre(window, "f6", "in")) / 2
+    right_click(window, on_wire, choose="Delete Wire")
+    assert window.graph.nodes["f6"].inputs == []
+    # Empty canvas: add a layer there, paste, lay out, fit.
+    corner = QtCore.QPointF(30, 30)
+    entries = right_click(window, corner, choose="Add Layer")
+    assert {"Add Layer…\tTab", "&Paste", "Auto &Layout", "&Fit to View"} <= set(entries)
+    assert window.search.isVisible()

@@ -402,10 +402,16 @@ class Canvas(QtCore.QObject):
         layer: str,
         pos: tuple[float, float] = (0.0, 0.0),
         params: dict[str, Any] | None = None,
+        *,
+        into_wire: bool = False,
     ) -> str | None:
         """Add a layer (with a preset's params) at a scene position (one step) and
-        select it; its id, or None when refused."""
+        select it; its id, or None when refused. With ``into_wire`` a position on a
+        wire inserts the layer into it (the search opened over a wire)."""
         node = Node(unique_id(self.document.graph.nodes, layer), layer, dict(params or {}), [], pos)
+        wire = self._wire_at(QtCore.QPointF(*pos)) if into_wire else None
+        if wire is not None and self._insert_new(node, wire):
+            return node.id
         if not self.execute(AddNodes([node])):
             return None
         self.select([node.id])
@@ -631,6 +637,24 @@ class Canvas(QtCore.QObject):
             return
         if self.execute(AddNodes(batch)):
             self.select([n.id for n in batch])
+
+    def context_target(
+        self, item: QtWidgets.QGraphicsItem | None, point: QtCore.QPointF
+    ) -> tuple[str, Any]:
+        """What a right-click at scene ``point`` hit: ``("node", id)`` (a port counts as
+        its node), ``("wire", (source, target))`` or ``("canvas", None)``."""
+        while item is not None:
+            if isinstance(item, FaceNodeItem) and item.id in self._ids:
+                return "node", self._ids[item.id]
+            item = item.parentItem()
+        wire = self._wire_at(point)
+        if wire is not None:
+            return "wire", self._ends(wire.output_port, wire.input_port)
+        return "canvas", None
+
+    def remove_wire(self, source: str, target: str) -> bool:
+        """Remove the wire ``source → target`` (one step)."""
+        return self.execute(Disconnect(source, target), resync=[target])
 
     def _wire_at(self, point: QtCore.QPointF) -> Any:
         """The wire nearest a scene point, within a few screen pixels, if any.

@@ -28,6 +28,8 @@ class CanvasViewer(NodeViewer):  # type: ignore[misc]
     """The canvas' QGraphicsView."""
 
     view_changed = QtCore.Signal()  # after any pan or zoom
+    # a right-click: the item under it (or None), its scene position, the screen position
+    context_requested = QtCore.Signal(object, QtCore.QPointF, QtCore.QPoint)
 
     def __init__(self, parent: QtWidgets.QWidget | None = None, undo_stack: Any = None) -> None:
         super().__init__(parent, undo_stack=undo_stack)
@@ -77,6 +79,17 @@ class CanvasViewer(NodeViewer):  # type: ignore[misc]
     def zoom_to(self, zoom: float) -> None:
         """Zoom about the middle of the view (View → Zoom In/Out/Actual Size)."""
         self._show_at(self._centre(), min(max(zoom, MIN_ZOOM), MAX_ZOOM))
+
+    def contextMenuEvent(self, event: QtGui.QContextMenuEvent) -> None:  # noqa: N802
+        """A right-click asks the window for the menu of what it hit (NodeGraphQt's
+        own menus are empty here)."""
+        self.RMB_state = False
+        point = event.pos()
+        items = [i for i in self.items(point) if i.isVisible()]
+        self.context_requested.emit(
+            items[0] if items else None, self.mapToScene(point), event.globalPos()
+        )
+        event.accept()
 
     def drawForeground(self, painter: QtGui.QPainter, rect: QtCore.QRectF) -> None:  # noqa: N802
         """Far out, the canvas hides its items and draws the whole graph at once."""

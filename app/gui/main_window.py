@@ -132,6 +132,7 @@ class MainWindow(FileCommands):
         self.viewer.viewport().installEventFilter(self)
         self.search = SearchPopup(self.viewer)
         self.search.chosen.connect(self._on_search_chosen)
+        self.viewer.context_requested.connect(self._on_context)
         tab = QtGui.QShortcut(QtGui.QKeySequence(QtCore.Qt.Key.Key_Tab), self.viewer)
         tab.setContext(QtCore.Qt.ShortcutContext.WidgetWithChildrenShortcut)
         tab.activated.connect(self.open_search)
@@ -354,7 +355,43 @@ class MainWindow(FileCommands):
         self.search.open_at(pos, self.viewer.mapToScene(pos))
 
     def _on_search_chosen(self, layer: str, scene_pos: QtCore.QPointF) -> None:
-        self.canvas.add_layer(layer, (scene_pos.x(), scene_pos.y()))
+        """The searched layer where the search opened; over a wire, into the wire."""
+        self.canvas.add_layer(layer, (scene_pos.x(), scene_pos.y()), into_wire=True)
+
+    def _on_context(
+        self, item: QtWidgets.QGraphicsItem | None, point: QtCore.QPointF, screen: QtCore.QPoint
+    ) -> None:
+        """Right-click: what can be done with the node, wire or empty spot clicked."""
+        kind, target = self.canvas.context_target(item, point)
+        menu = QtWidgets.QMenu(self)
+        view_pos = self.viewer.mapFromGlobal(screen)
+        locked = self.lock.locked
+        if kind == "node":
+            if target not in self.selection.ids:
+                self.select(target)
+            for action in self.node_menu_actions:
+                menu.addSeparator() if action is None else menu.addAction(action)
+        elif kind == "wire":
+            source, end = target
+            insert = self._action(
+                menu, "Insert Layer Here…", lambda: self.search.open_at(view_pos, point)
+            )
+            remove = self._action(
+                menu, f"Delete Wire {source} → {end}", lambda: self.canvas.remove_wire(source, end)
+            )
+            insert.setEnabled(not locked)
+            remove.setEnabled(not locked)
+        else:
+            # "\tTab" shows the key beside the entry without making it a second shortcut
+            add = self._action(
+                menu, "Add Layer…\tTab", lambda: self.search.open_at(view_pos, point)
+            )
+            add.setEnabled(not locked)
+            menu.addSeparator()
+            for action in self.canvas_menu_actions:
+                menu.addSeparator() if action is None else menu.addAction(action)
+        self.context_menu = menu  # kept for tests, which read it while it is open
+        menu.exec(screen)
 
     # ---- menus -------------------------------------------------------------------
     def _action(
@@ -399,10 +436,11 @@ class MainWindow(FileCommands):
         )
         edit.addSeparator()
         canvas = self.canvas
-        editing.append(self._action(edit, "Cu&t", canvas.cut_selected, keys.Cut))
-        self._action(edit, "&Copy", canvas.copy_selected, keys.Copy)
-        editing.append(self._action(edit, "&Paste", canvas.paste, keys.Paste))
-        editing.append(self._action(edit, "&Duplicate", canvas.duplicate_selected, "Ctrl+D"))
+        cut = self._action(edit, "Cu&t", canvas.cut_selected, keys.Cut)
+        copy = self._action(edit, "&Copy", canvas.copy_selected, keys.Copy)
+        paste = self._action(edit, "&Paste", canvas.paste, keys.Paste)
+        duplicate = self._action(edit, "&Duplicate", canvas.duplicate_selected, "Ctrl+D")
+        editing.extend([cut, paste, duplicate])
         delete = self._action(edit, "De&lete", canvas.delete_selected)
         delete.setShortcuts(
             [QtGui.QKeySequence(QtCore.Qt.Key.Key_Delete), QtGui.QKeySequence("Backspace")]
@@ -413,11 +451,12 @@ class MainWindow(FileCommands):
             [QtGui.QKeySequence("Ctrl+Delete"), QtGui.QKeySequence("Ctrl+Backspace")]
         )
         editing.append(reconnect)
-        self._action(
+        select_all = self._action(
             edit, "Select &All", lambda: canvas.select(self.document.graph.nodes), keys.SelectAll
         )
         edit.addSeparator()
-        editing.append(self._action(edit, "Auto &Layout", self.auto_layout, "Ctrl+L"))
+        lay_out = self._action(edit, "Auto &Layout", self.auto_layout, "Ctrl+L")
+        editing.append(lay_out)
         self.fit_action = self._action(edit, "&Fit to View", self.fit, "F")
         self.editing_actions = editing
         self._update_undo_actions()
@@ -463,7 +502,10 @@ class MainWindow(FileCommands):
         self.clear_comparison = self._action(view, "C&lear Comparison", self.comparison.clear)
         self.clear_comparison.setEnabled(False)
         help_menu = bar.addMenu("&Help")
-        self._action(help_menu, "Layer Help", self.show_help, "F1")
+        layer_help = self._action(help_menu, "Layer Help", self.show_help, "F1")
+        # The right-click menus offer the same actions (their shortcuts shown beside).
+        self.node_menu_actions = [layer_help, None, cut, copy, duplicate, None, delete, reconnect]
+        self.canvas_menu_actions = [paste, select_all, None, lay_out, self.fit_action]
 
     def compare_dialog(self) -> None:
         """Choose a graph file, or a run's ``graph.yaml``, to compare the open graph with."""
