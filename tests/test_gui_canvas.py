@@ -220,3 +220,24 @@ def test_a_dock_opening_or_a_window_resize_keeps_the_zoom_and_the_centre(
     after = viewer.mapToScene(viewer.viewport().rect().center())
     assert abs(after.x() - centre.x()) < 3
     assert abs(after.y() - centre.y()) < 3
+
+
+def test_the_layer_search_over_the_canvas_wears_the_window_theme(window: MainWindow) -> None:
+    """NodeGraphQt styled every widget inside the canvas dark: the search box came out
+    black in the light theme. It is in the theme's colours, and as tall as its matches."""
+    from PySide6.QtTest import QTest
+
+    from resources.themes import LIGHT, ThemeChoice
+
+    window.themes.set_choice(ThemeChoice.LIGHT)
+    window.open_file(RESNET, ask=False)
+    press(window, "Tab")
+    search = window.search
+    assert search.isVisible()
+    QTest.keyClicks(search.field, "pool")
+    QtWidgets.QApplication.processEvents()
+    picture = search.list.viewport().grab().toImage()
+    corner = picture.pixelColor(picture.width() - 3, picture.height() - 3)
+    assert corner.name() == QtGui.QColor(LIGHT.base).name()
+    assert len(search.visible_types()) == 5
+    assert search.list.height() < 150  # five rows, no tall empty box

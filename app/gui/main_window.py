@@ -59,7 +59,12 @@ class MainWindow(FileCommands):
         self.canvas = Canvas(self.document, self.selection, self.lock, self)
         self.settings = QtCore.QSettings("Convas", "Convas")
         self.viewer = self.canvas.viewer
-        self.setCentralWidget(self.canvas.graph.widget)
+        canvas_widget = self.canvas.graph.widget
+        # NodeGraphQt styles every widget inside its canvas dark ("QWidget {…}"): the
+        # layer search over the canvas came out black in the light theme. The window's
+        # theme styles them instead; the canvas draws its own background.
+        canvas_widget.setStyleSheet("")
+        self.setCentralWidget(canvas_widget)
         self.layers = Palette()
         self.params = ParamPanel(self.document, self.selection, self.lock)
         self.summary = SummaryTable(self.document)

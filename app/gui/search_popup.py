@@ -13,6 +13,7 @@ import nodes
 from app.gui.panels import matches
 
 ROLE = QtCore.Qt.ItemDataRole.UserRole
+LIST_MAX_HEIGHT = 220  # px: about a dozen layers, then the list scrolls
 
 
 class SearchPopup(QtWidgets.QFrame):
@@ -30,7 +31,6 @@ class SearchPopup(QtWidgets.QFrame):
         self.field = QtWidgets.QLineEdit()
         self.field.setPlaceholderText("Add layer: type to search…")
         self.list = QtWidgets.QListWidget()
-        self.list.setMaximumHeight(220)
         layout.addWidget(self.field)
         layout.addWidget(self.list)
         for spec in nodes.all_layers():
@@ -69,6 +69,15 @@ class SearchPopup(QtWidgets.QFrame):
                 first = item
         if first is not None:
             self.list.setCurrentItem(first)
+        self._fit_list()
+
+    def _fit_list(self) -> None:
+        """As tall as the matches (up to the cap), so few matches leave no empty box."""
+        shown = sum(1 for r in range(self.list.count()) if not self.list.item(r).isHidden())
+        row = self.list.sizeHintForRow(0) if self.list.count() else 18
+        frame = 2 * self.list.frameWidth()
+        self.list.setFixedHeight(min(LIST_MAX_HEIGHT, max(1, shown) * max(row, 1) + frame))
+        self.adjustSize()
 
     def visible_types(self) -> list[str]:
         return [
