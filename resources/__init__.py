@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib.resources import files
 from importlib.resources.abc import Traversable
+from pathlib import Path
 
 from nodes.errors import ConvasError
 
@@ -77,6 +78,16 @@ def icon_svg(category: str) -> bytes:
 
 def app_icon_svg() -> bytes:
     return _root().joinpath("app_icon.svg").read_bytes()
+
+
+def control_images(theme: str) -> dict[str, str]:
+    """File paths of the spin and combo boxes' arrow images for a theme, as the style
+    sheet's ``url()`` wants them (forward slashes on every system)."""
+    folder = _root().joinpath("icons", "controls")
+    return {
+        f"arrow_{way}": Path(str(folder.joinpath(f"{way}-{theme}.svg"))).as_posix()
+        for way in ("up", "down")
+    }
 
 
 def style_template() -> str:

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from string import Template
 
-from resources import UnknownResourceError, style_template
+from resources import UnknownResourceError, control_images, style_template
 
 
 class ThemeChoice(StrEnum):
@@ -58,8 +58,10 @@ class Theme:
         return flat
 
     def stylesheet(self) -> str:
-        """The application style sheet in this theme's colours."""
-        return Template(style_template()).substitute(self.colours())
+        """The application style sheet in this theme's colours (and its arrow images)."""
+        return Template(style_template()).substitute(
+            {**self.colours(), **control_images(self.name)}
+        )
 
 
 LIGHT = Theme(

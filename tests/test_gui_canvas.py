@@ -241,3 +241,32 @@ def test_the_layer_search_over_the_canvas_wears_the_window_theme(window: MainWin
     assert corner.name() == QtGui.QColor(LIGHT.base).name()
     assert len(search.visible_types()) == 5
     assert search.list.height() < 150  # five rows, no tall empty box
+
+
+def test_number_boxes_show_their_arrows_in_the_theme(window: MainWindow) -> None:
+    """The style sheet styles spin boxes, which made Qt draw broken stubs where the
+    up/down arrows go; the theme's chevrons are there, in its muted colour."""
+    from resources.themes import DARK, LIGHT, ThemeChoice
+
+    window.open_file(RESNET, ask=False)
+    click(window.viewer.viewport(), node_centre(window, "stem"))
+    box = window.params.editors["filters"]
+    for choice, chosen in ((ThemeChoice.LIGHT, LIGHT), (ThemeChoice.DARK, DARK)):
+        window.themes.set_choice(choice)
+        QtWidgets.QApplication.processEvents()
+        picture = box.grab().toImage()
+        muted = QtGui.QColor(chosen.muted)
+        arrows = [
+            picture.pixelColor(x, y)
+            for x in range(picture.width() - 16, picture.width())
+            for y in range(picture.height())
+        ]
+        assert any(
+            max(
+                abs(c.red() - muted.red()),
+                abs(c.green() - muted.green()),
+                abs(c.blue() - muted.blue()),
+            )
+            < 40
+            for c in arrows
+        ), chosen.name

@@ -55,6 +55,21 @@ def test_each_theme_fills_every_placeholder_and_colours_every_category(name: str
     assert all(re.fullmatch(r"#[0-9a-f]{6}", v) for v in hexes)
 
 
+@pytest.mark.parametrize("name", list(THEMES))
+def test_each_theme_has_its_arrow_images_in_its_muted_colour(name: str) -> None:
+    """Spin and combo boxes draw these chevrons (Qt's own arrows vanish once a style
+    sheet styles the boxes); they are files, since ``url()`` wants one."""
+    chosen = theme(name)
+    images = resources.control_images(name)
+    for way in ("up", "down"):
+        path = Path(images[f"arrow_{way}"])
+        assert path.is_file()
+        svg = ET.fromstring(path.read_bytes())
+        strokes = {e.get("stroke") for e in svg.iter() if e.get("stroke")}
+        assert strokes == {chosen.muted}
+        assert f"url({images[f'arrow_{way}']})" in chosen.stylesheet()
+
+
 def _luminance(colour: str) -> float:
     r, g, b = (int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
     return 0.2126 * r + 0.7152 * g + 0.0722 * b

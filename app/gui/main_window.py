@@ -154,6 +154,7 @@ class MainWindow(FileCommands):
         # and the counts come back when it times out instead of leaving the bar empty.
         self.status_label = QtWidgets.QLabel()
         self.status_label.setObjectName("graphStatus")
+        self.status_label.setContentsMargins(6, 0, 0, 0)
         self.statusBar().addWidget(self.status_label, 1)
         self._memory_timer = QtCore.QTimer(self)
         self._memory_timer.setSingleShot(True)
