@@ -81,12 +81,14 @@ def app_icon_svg() -> bytes:
 
 
 def control_images(theme: str) -> dict[str, str]:
-    """File paths of the spin and combo boxes' arrow images for a theme, as the style
-    sheet's ``url()`` wants them (forward slashes on every system)."""
+    """File paths of the images the style sheet draws controls with in a theme (spin
+    and combo box arrows, the check box's tick), as ``url()`` wants them (forward
+    slashes on every system): ``arrow_up``, ``arrow_down`` and ``check``."""
     folder = _root().joinpath("icons", "controls")
+    names = {"arrow_up": "up", "arrow_down": "down", "check": "check"}
     return {
-        f"arrow_{way}": Path(str(folder.joinpath(f"{way}-{theme}.svg"))).as_posix()
-        for way in ("up", "down")
+        key: Path(str(folder.joinpath(f"{name}-{theme}.svg"))).as_posix()
+        for key, name in names.items()
     }
 
 

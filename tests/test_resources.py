@@ -56,7 +56,7 @@ def test_each_theme_fills_every_placeholder_and_colours_every_category(name: str
 
 
 @pytest.mark.parametrize("name", list(THEMES))
-def test_each_theme_has_its_arrow_images_in_its_muted_colour(name: str) -> None:
+def test_each_theme_has_its_control_images_in_its_colours(name: str) -> None:
     """Spin and combo boxes draw these chevrons (Qt's own arrows vanish once a style
     sheet styles the boxes); they are files, since ``url()`` wants one."""
     chosen = theme(name)
@@ -68,6 +68,8 @@ def test_each_theme_has_its_arrow_images_in_its_muted_colour(name: str) -> None:
         strokes = {e.get("stroke") for e in svg.iter() if e.get("stroke")}
         assert strokes == {chosen.muted}
         assert f"url({images[f'arrow_{way}']})" in chosen.stylesheet()
+    tick = ET.fromstring(Path(images["check"]).read_bytes())
+    assert {e.get("stroke") for e in tick.iter() if e.get("stroke")} == {chosen.accent_text}
 
 
 def _luminance(colour: str) -> float:
