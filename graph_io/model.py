@@ -12,13 +12,16 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import nodes as registry
 from graph_io.errors import GraphError
 from graph_io.ids import id_problem, unique_id
 from nodes.errors import ParamError
 from nodes.spec import ParamValue
+
+if TYPE_CHECKING:
+    from graph_io.yaml_comments import Comments
 
 
 @dataclass
@@ -30,6 +33,9 @@ class Node:
     params: dict[str, ParamValue]
     inputs: list[str] = field(default_factory=list)
     pos: tuple[float, float] | None = None
+    # The file's comments about this node (graph_io.yaml_comments): notes, not model
+    # content, so two nodes that differ only in comments are equal.
+    comments: Comments | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass
@@ -39,6 +45,8 @@ class Graph:
     name: str = "untitled"
     nodes: dict[str, Node] = field(default_factory=dict)
     training: dict[str, Any] | None = None
+    # Comments about the file's top-level keys and its end (graph_io.yaml_comments).
+    comments: dict[str, Comments] = field(default_factory=dict, compare=False, repr=False)
 
     # ---- building -------------------------------------------------------------
     def add_node(

@@ -20,6 +20,7 @@ from graph_io.atomic_files import atomic_write
 from graph_io.document import FORMAT_VERSION, GraphDocument
 from graph_io.errors import FormatError, GraphError
 from graph_io.model import Graph
+from graph_io.yaml_comments import read_comments, write_comments
 from graph_io.yaml_errors import describe_validation_error, field_path, line_of
 from graph_io.yaml_strict import MAX_BYTES, compose_strict, gc_paused
 from nodes.errors import ParamError
@@ -121,7 +122,13 @@ def _loads_graph(text: str | bytes, filename: str) -> Graph:
             line=line_of(root, ("convas",)),
             field="convas",
         )
-    return _build_graph(document, data, root, filename)
+    graph = _build_graph(document, data, root, filename)
+    source = text if isinstance(text, str) else text.decode("utf-8", errors="replace")
+    by_node, graph.comments = read_comments(source, root)
+    for node_id, comments in by_node.items():
+        if node_id in graph.nodes:
+            graph.nodes[node_id].comments = comments
+    return graph
 
 
 def _build_graph(document: GraphDocument, data: dict[str, Any], root: Any, filename: str) -> Graph:
@@ -255,7 +262,9 @@ def dumps_graph(graph: Graph) -> str:
         indent=2,
     )
     # A blank line between nodes makes long graphs easy to scan.
-    return text.replace("\n  - id:", "\n\n  - id:").replace("nodes:\n\n", "nodes:\n", 1)
+    text = text.replace("\n  - id:", "\n\n  - id:").replace("nodes:\n\n", "nodes:\n", 1)
+    by_node = {i: n.comments for i, n in graph.nodes.items() if n.comments}
+    return write_comments(text, by_node, graph.comments, list(graph.nodes))
 
 
 def save_graph(graph: Graph, path: str | os.PathLike[str]) -> None:

@@ -1004,3 +1004,25 @@ def test_right_click_menus_for_a_node_a_wire_and_the_canvas(window: MainWindow, 
     entries = right_click(window, corner, choose="Add Layer")
     assert {"Add Layer…\tTab", "&Paste", "Auto &Layout", "&Fit to View"} <= set(entries)
     assert window.search.isVisible()
+
+
+def test_comments_in_the_file_survive_an_edit_and_ctrl_s(
+    window: MainWindow, tmp_path: Path
+) -> None:
+    """A hand-written note about c1 and one at the end of the file are still there
+    after changing Filters in the panel and saving."""
+    net = tmp_path / "noted.yaml"
+    text = LENET.read_text(encoding="utf-8").replace(
+        "  - id: c1\n", "  # six maps, as in the paper\n  - id: c1\n"
+    )
+    net.write_text(text + "# part 2: the classifier\n", encoding="utf-8")
+    window.open_file(net, ask=False)
+    click(window.viewer.viewport(), node_centre(window, "c1"))
+    editor = window.params.editors["filters"]
+    assert isinstance(editor, IntEditor)
+    editor.spin.setValue(8)
+    press(window, "Ctrl+S")
+    saved = net.read_text(encoding="utf-8")
+    assert "  # six maps, as in the paper\n  - id: c1\n" in saved
+    assert "filters: 8" in saved
+    assert saved.endswith("# part 2: the classifier\n")

@@ -26,7 +26,14 @@ Pos = tuple[float, float]
 
 
 def _copy(node: Node) -> Node:
-    return Node(node.id, node.type, copy.deepcopy(node.params), list(node.inputs), node.pos)
+    return Node(
+        node.id,
+        node.type,
+        copy.deepcopy(node.params),
+        list(node.inputs),
+        node.pos,
+        copy.deepcopy(node.comments),
+    )
 
 
 def _place(graph: Graph, index: int, node: Node) -> None:
