@@ -14,6 +14,7 @@ from app.gui.canvas_viewer import ZOOM_STEP
 from app.gui.compare_overlay import CompareOverlay
 from app.gui.conv_panel import ConvPanel
 from app.gui.file_commands import FileCommands
+from app.gui.idle_start import IdleStart
 from app.gui.minimap import Minimap
 from app.gui.panels import HelpView, Palette, ProblemsList, SummaryTable, status_text
 from app.gui.param_panel import ParamPanel
@@ -163,8 +164,9 @@ class MainWindow(FileCommands):
         self._update_title()
         self._update_status()
         # Later than start-up and the first file, which would otherwise share the GIL
-        # with it; a run started before then starts the warm-up itself.
-        QtCore.QTimer.singleShot(WARM_UP_DELAY_MS, start_background_warm_up)
+        # with it, and when the user pauses (the import can hold the window 0.2–0.6 s);
+        # a run started before then starts the warm-up itself.
+        self._warm_up = IdleStart(start_background_warm_up, after_ms=WARM_UP_DELAY_MS, parent=self)
 
     def _wire_runs(self) -> None:
         """The Runs dock: this graph's kept runs; open one's graph, load its weights for
