@@ -1026,3 +1026,22 @@ def test_comments_in_the_file_survive_an_edit_and_ctrl_s(
     assert "  # six maps, as in the paper\n  - id: c1\n" in saved
     assert "filters: 8" in saved
     assert saved.endswith("# part 2: the classifier\n")
+
+
+def test_f2_renames_the_selected_node_and_enter_returns_to_the_canvas(
+    window: MainWindow, qtbot: Any
+) -> None:
+    window.open_file(LENET, ask=False)
+    click(window.viewer.viewport(), node_centre(window, "c3"))
+    press(window, "F2")
+    field = window.params.editors["id"]
+    assert isinstance(field, QtWidgets.QLineEdit)
+    assert field.hasFocus()
+    assert field.selectedText() == "c3"
+    qtbot.keyClicks(field, "conv2")
+    qtbot.keyClick(field, QtCore.Qt.Key.Key_Return)
+    assert "conv2" in window.graph.nodes
+    assert window.graph.nodes["s4"].inputs == ["conv2"]
+    assert window.viewer.hasFocus()  # Ctrl+Z now acts on the graph
+    press(window, "Ctrl+Z")
+    assert "c3" in window.graph.nodes

@@ -459,6 +459,8 @@ class MainWindow(FileCommands):
             [QtGui.QKeySequence("Ctrl+Delete"), QtGui.QKeySequence("Ctrl+Backspace")]
         )
         editing.append(reconnect)
+        rename = self._action(edit, "Re&name…", self.rename_selected, "F2")
+        editing.append(rename)
         select_all = self._action(
             edit, "Select &All", lambda: canvas.select(self.document.graph.nodes), keys.SelectAll
         )
@@ -512,7 +514,17 @@ class MainWindow(FileCommands):
         help_menu = bar.addMenu("&Help")
         layer_help = self._action(help_menu, "Layer Help", self.show_help, "F1")
         # The right-click menus offer the same actions (their shortcuts shown beside).
-        self.node_menu_actions = [layer_help, None, cut, copy, duplicate, None, delete, reconnect]
+        self.node_menu_actions = [
+            layer_help,
+            rename,
+            None,
+            cut,
+            copy,
+            duplicate,
+            None,
+            delete,
+            reconnect,
+        ]
         self.canvas_menu_actions = [paste, select_all, None, lay_out, self.fit_action]
 
     def compare_dialog(self) -> None:
@@ -541,6 +553,29 @@ class MainWindow(FileCommands):
         self.training_dock.show()
         self.training_dock.raise_()
         self.training.start()
+
+    def rename_selected(self) -> None:
+        """F2: type the selected node's new id in the Parameters panel's Id field;
+        Enter renames it (one step) and gives the keyboard back to the canvas."""
+        if len(self.selection.ids) != 1:
+            self.statusBar().showMessage("select one node to rename it", 4000)
+            return
+        field = self.params.editors.get("id")
+        if not isinstance(field, QtWidgets.QLineEdit):
+            return
+        self.params_dock.show()
+        self.params_dock.raise_()
+        field.setFocus(QtCore.Qt.FocusReason.ShortcutFocusReason)
+        field.selectAll()
+        self._renaming = True
+        if not field.property("convasRenameHook"):  # once per field
+            field.setProperty("convasRenameHook", True)
+            field.returnPressed.connect(self._after_rename)
+
+    def _after_rename(self) -> None:
+        if getattr(self, "_renaming", False):
+            self._renaming = False
+            self.viewer.setFocus(QtCore.Qt.FocusReason.OtherFocusReason)
 
     def show_help(self) -> None:
         self.help_dock.show()
