@@ -270,3 +270,33 @@ def test_number_boxes_show_their_arrows_in_the_theme(window: MainWindow) -> None
             < 40
             for c in arrows
         ), chosen.name
+
+
+def test_a_new_graph_says_how_to_start_until_it_has_layers(window: MainWindow) -> None:
+    """File → New shows the Input in the middle at its natural size, with a line at the
+    bottom of the canvas saying how to add and wire layers; it goes once there are two."""
+    from tests.conftest import drop_from_palette
+
+    window.new_graph()
+    viewport = window.viewer.viewport()
+    QtWidgets.QApplication.processEvents()
+    assert window.viewer.scale_factor() == pytest.approx(1.0, rel=1e-3)
+    node = window.canvas.node("input").view.sceneBoundingRect()
+    middle = window.viewer.mapToScene(viewport.rect().center())
+    assert node.contains(middle) or node.center().y() == pytest.approx(middle.y(), abs=60)
+
+    def hint_pixels() -> int:
+        picture = viewport.grab().toImage()
+        muted = QtGui.QColor(window.themes.theme.muted)
+        band = range(picture.height() - 40, picture.height() - 20)
+        return sum(
+            1
+            for y in band
+            for x in range(0, picture.width(), 2)
+            if picture.pixelColor(x, y).name() == muted.name()
+        )
+
+    assert hint_pixels() > 20
+    drop_from_palette(window, "Conv2D", QtCore.QPointF(viewport.width() / 2, 80))
+    QtWidgets.QApplication.processEvents()
+    assert hint_pixels() == 0

@@ -25,7 +25,7 @@ from NodeGraphQt.qgraphics.pipe import PipeItem
 from NodeGraphQt.qgraphics.port import PortItem
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from app.gui.canvas_viewer import CanvasViewer
+from app.gui.canvas_viewer import FIT_CEILING, CanvasViewer
 from app.gui.node_classes import INPUT_PORT, NODE_CLASSES, OUTPUT_PORT, node_type_key
 from app.gui.node_item import FaceNodeItem, Look, Points
 from app.gui.overview import OVERVIEW_MIN_NODES, OVERVIEW_ZOOM, Overview
@@ -60,6 +60,11 @@ PASTE_STEP = 40.0  # each paste lands this far right and down of the last
 SCENE_MARGIN = 4000.0  # scene units of room around the graph before the scene grows
 BSP_CELL = 8000.0  # the scene index's cell size to aim for, in scene units
 ROUTED_OPEN_LIMIT = 3000  # nodes up to which opening re-derives the layout's wire routes
+START_HINT = (
+    "Drag layers here from the Layers panel, or press Tab to search for one · "
+    "drag from a node's output port to another's input port to wire them · "
+    "right-click for more"
+)
 _URN_NODE = re.compile(r"node:([\w.]+)")
 
 # NodeGraphQt slots that would change its own model (and push onto its own undo stack)
@@ -378,6 +383,7 @@ class Canvas(QtCore.QObject):
                 for pipe in port.view.connected_pipes:
                     pipe.update()
         self._overview.invalidate()
+        self.viewer.hint_colour = QtGui.QColor(theme.muted)
         self.viewer.resetCachedContent()  # the background is cached too
         self.viewer.viewport().update()
 
@@ -504,7 +510,9 @@ class Canvas(QtCore.QObject):
             )
             anchor = QtCore.QPointF(start[0] + NODE_WIDTH / 2, start[1])
             floor = self.viewer.readable_zoom() if readable else None
-            self.viewer.show_rect(rect, floor=floor, anchor=anchor)
+            # opening shows a small graph at its natural size; F may zoom in a little
+            ceiling = self.viewer.readable_zoom() if readable else FIT_CEILING
+            self.viewer.show_rect(rect, floor=floor, anchor=anchor, ceiling=ceiling)
         self.reassert_positions()
         QtCore.QTimer.singleShot(0, self.reassert_positions)
 
@@ -771,6 +779,15 @@ class Canvas(QtCore.QObject):
         self._paint(node_id for node_id in painted if node_id in self._items)
         if change.removed or change.added or change.renamed:
             self._read_selection()
+        if change.removed or change.added:
+            self._update_hint()
+
+    def _update_hint(self) -> None:
+        """A graph of at most one node says how to go on; a larger one draws clean."""
+        hint = START_HINT if len(self.document.graph.nodes) <= 1 else ""
+        if hint != self.viewer.hint:
+            self.viewer.hint = hint
+            self.viewer.viewport().update()
 
     def _resync(self, ids: Iterable[str]) -> None:
         nodes = self.document.graph.nodes
@@ -801,6 +818,7 @@ class Canvas(QtCore.QObject):
         layout = self.routed_layout()
         if layout is not None:
             self.adopt_layout(layout)
+        self._update_hint()
         self._overview_on = False  # the new items are shown: hide them if far out
         self._follow_zoom()
         self.selection.set(())

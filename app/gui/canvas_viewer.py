@@ -22,6 +22,7 @@ from app.gui.node_painter import SMALL_PX
 READABLE_PX = 10.0  # the smallest text on a face, on screen, when a graph opens
 MIN_ZOOM, MAX_ZOOM = 0.02, 4.0  # the View menu's zoom steps stay between these
 ZOOM_STEP = 1.25
+FIT_CEILING = 1.5  # fitting a small graph zooms in no further than this
 
 
 class CanvasViewer(NodeViewer):  # type: ignore[misc]
@@ -36,6 +37,8 @@ class CanvasViewer(NodeViewer):  # type: ignore[misc]
         self.overview: Callable[[QtGui.QPainter, QtCore.QRectF], None] | None = None
         self.tooltip_for: Callable[[QtWidgets.QGraphicsItem], str | None] | None = None
         self.route_for: Callable[[Any], Sequence[tuple[float, float]] | None] | None = None
+        self.hint = ""  # drawn at the bottom of the view while set
+        self.hint_colour = QtGui.QColor("#59636e")
 
     def establish_connection(self, start_port: Any, end_port: Any) -> None:
         pipe = WireItem()
@@ -92,10 +95,25 @@ class CanvasViewer(NodeViewer):  # type: ignore[misc]
         event.accept()
 
     def drawForeground(self, painter: QtGui.QPainter, rect: QtCore.QRectF) -> None:  # noqa: N802
-        """Far out, the canvas hides its items and draws the whole graph at once."""
+        """Far out, the canvas hides its items and draws the whole graph at once; an
+        almost empty graph gets a line saying how to start."""
         super().drawForeground(painter, rect)
         if self.overview is not None:
             self.overview(painter, rect)
+        if self.hint:
+            self._draw_hint(painter)
+
+    def _draw_hint(self, painter: QtGui.QPainter) -> None:
+        painter.save()
+        painter.resetTransform()  # in view pixels, whatever the zoom
+        area = QtCore.QRectF(self.viewport().rect()).adjusted(24, 0, -24, -28)
+        font = painter.font()
+        font.setPixelSize(14)
+        painter.setFont(font)
+        painter.setPen(self.hint_colour)
+        flags = QtCore.Qt.AlignmentFlag.AlignHCenter | QtCore.Qt.AlignmentFlag.AlignBottom
+        painter.drawText(area, int(flags) | int(QtCore.Qt.TextFlag.TextWordWrap), self.hint)
+        painter.restore()
 
     def viewportEvent(self, event: QtCore.QEvent) -> bool:  # noqa: N802
         if event.type() == QtCore.QEvent.Type.ToolTip and self.tooltip_for is not None:
@@ -127,14 +145,19 @@ class CanvasViewer(NodeViewer):  # type: ignore[misc]
         *,
         floor: float | None = None,
         anchor: QtCore.QPointF | None = None,
+        ceiling: float = FIT_CEILING,
     ) -> None:
         """Fit ``rect`` in view, but never below ``floor`` zoom: then show the part of
         it at ``anchor`` (the Input, at the top of the view) and leave the rest to
-        scrolling and the minimap."""
+        scrolling and the minimap. Never above ``ceiling`` either: a graph of one or
+        two nodes is shown at its natural size in the middle, not blown up."""
         if rect.isEmpty():
             return
         view = QtCore.QRectF(self.viewport().rect())
         fit = min(view.width() / rect.width(), view.height() / rect.height())
+        if fit > ceiling:
+            self._show_at(rect.center(), ceiling)
+            return
         if floor is not None and fit < floor:
             # fitInView keeps a 2 px margin each side: leave it, so the scale is the floor
             width, height = (view.width() - 4) / floor, (view.height() - 4) / floor

@@ -91,6 +91,7 @@ class FileCommands(QtWidgets.QMainWindow):
         graph = Graph("untitled")
         graph.add_node("Input", "input", {}, [], (0, 0))
         self._load(graph, None)
+        self.show_graph()
 
     def open_dialog(self) -> None:
         if not self.maybe_save():
