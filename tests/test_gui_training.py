@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6.QtTest import QTest
 
 from app.gui.main_window import MainWindow
 from app.gui.results_panel import MIN_FONT
@@ -298,3 +299,65 @@ def test_opening_another_file_forgets_the_last_run(window: MainWindow, qtbot: An
     assert window.results.matrix.rowCount() == 0
     assert window.results.headline.text().startswith("Train the model")
     assert window.conv_view.weights is None
+
+
+HUGE = """convas: 1
+name: huge
+nodes:
+  - {id: input, type: Input, params: {channels: 3, height: 2048, width: 2048}}
+  - {id: conv, type: Conv2D, params: {filters: 1024, kernel: 3, padding: Same, activation: ReLU},
+     inputs: [input]}
+  - {id: gap, type: GlobalAvgPool2D, inputs: [conv]}
+  - {id: out, type: Dense, params: {units: 10}, inputs: [gap]}
+training: {dataset: digits, batch_size: 32}
+"""
+
+
+def resident_bytes() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def test_a_graph_that_cannot_fit_says_so_and_start_allocates_nothing(
+    window: MainWindow, qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The issue's graph: 3×2048×2048 into 1,024 filters needs 1.5 TB to train."""
+    monkeypatch.setenv("CONVAS_MEMORY_LIMIT", str(16 * 2**30))
+    path = tmp_path / "huge.yaml"
+    path.write_text(HUGE)
+    window.open_file(path, ask=False)
+    panel = window.training
+    table = window.summary
+    column = len(table.HEADERS) - 1
+
+    def total() -> QtWidgets.QTableWidgetItem:
+        return table.item(len(window.graph.nodes), column) or QtWidgets.QTableWidgetItem()
+
+    qtbot.waitUntil(lambda: total().text() == "1.5 TB at batch 32", timeout=5000)
+    assert "gradients in flight 1.0 TB" in total().toolTip()
+    assert "more than the 16.0 GB of RAM free" in total().toolTip()
+    conv = table.item(1, column)
+    assert conv.text() == "513.5 GB"
+    assert "activations kept for the backward pass 513.5 GB" in conv.toolTip()
+    qtbot.waitUntil(
+        lambda: "training needs ≈ 1.5 TB at batch 32" in window.statusBar().currentMessage(),
+        timeout=5000,
+    )
+    window.training_dock.raise_()  # its tab comes forward, as a click on it would
+    qtbot.waitUntil(panel.start_button.isVisible, timeout=5000)
+    qtbot.waitUntil(lambda: "this will not fit" in panel.memory.text(), timeout=5000)
+    assert "1.5 TB at batch size 32, plus 84.2 GB for the data set" in panel.memory.text()
+    assert "only 16.0 GB of RAM is free" in panel.memory.text()
+
+    before = resident_bytes()
+    button = panel.start_button
+    QTest.mouseClick(button, QtCore.Qt.MouseButton.LeftButton, pos=button.rect().center())
+    QtWidgets.QApplication.processEvents()
+    assert panel.status.text().startswith("Not started: training needs about 1.5 TB")
+    assert "Conv2D 'conv' 513.5 GB" in panel.status.text()
+    assert "make Input 'input' at most 3×" in panel.status.text()
+    assert "does not fit in memory" in window.statusBar().currentMessage()
+    assert panel.run is None  # no thread, no data, no model
+    assert not window.lock.locked
+    assert resident_bytes() - before < 100 * 2**20
+    assert not any(Path(os.environ["CONVAS_RUNS_DIR"]).iterdir())  # no run folder either

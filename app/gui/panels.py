@@ -18,7 +18,8 @@ from app.gui.node_classes import node_type_key
 from app.gui.view_state import Selection
 from graph_io.editing import Document, Update
 from graph_io.shapes import NodeResult, Report
-from graph_io.summary import count_text, memory_text, shape_text
+from graph_io.summary import count_text, shape_text
+from graph_io.train_memory import bytes_text
 
 
 def matches(spec: nodes.LayerSpec, needle: str) -> bool:
@@ -219,24 +220,54 @@ class SummaryTable(QtWidgets.QTableWidget):
 
     def show_memory(self) -> None:
         """Each node's training memory (weights, gradients, optimizer state, kept
-        activations) from ``graph_io.train_memory``; blank while the graph is invalid."""
+        activations) from ``graph_io.train_memory``; blank while the graph is invalid.
+        The total turns red when it exceeds the RAM the system can give."""
+        from app.training.memory_guard import available_bytes
         from graph_io.train_memory import bytes_text, estimate_with_settings
 
         memory = estimate_with_settings(self.document.graph, self.document.report)
-        texts = [""] * (len(self._rows) + 1)
+        cells: list[tuple[str, str]] = [("", "")] * (len(self._rows) + 1)
+        red = False
         if memory is not None:
-            texts = [
-                bytes_text(memory.by_node[n].total) if n in memory.by_node else ""
-                for n in self._rows
-            ]
-            texts.append(f"{bytes_text(memory.total)} at batch {memory.batch_size}")
-        for row, text in enumerate(texts):
-            item = self.item(row, len(self.HEADERS) - 1)
+            cells = [_memory_cell(memory.by_node.get(n)) for n in self._rows]
+            available = available_bytes("cpu")
+            red = available is not None and memory.total > available
+            tip = (
+                f"weights {bytes_text(memory.weights)}, gradients "
+                f"{bytes_text(memory.gradients)}, {memory.optimizer} state "
+                f"{bytes_text(memory.optimizer_state)}, activations kept "
+                f"{bytes_text(memory.activations)}, input batch {bytes_text(memory.batch)}, "
+                f"gradients in flight {bytes_text(memory.backward)}, allocator slack "
+                f"{bytes_text(memory.slack)}"
+                + (f" — more than the {bytes_text(available or 0)} of RAM free" if red else "")
+            )
+            cells.append((f"{bytes_text(memory.total)} at batch {memory.batch_size}", tip))
+        column = len(self.HEADERS) - 1
+        for row, (text, tip) in enumerate(cells):
+            item = self.item(row, column)
             if item is None:
                 item = QtWidgets.QTableWidgetItem()
-                self.setItem(row, len(self.HEADERS) - 1, item)
+                self.setItem(row, column, item)
             if item.text() != text:
                 item.setText(text)
+            item.setToolTip(tip)
+        total = self.item(len(cells) - 1, column)
+        if total is not None:
+            total.setForeground(QtGui.QColor("#d04040") if red else self.palette().text().color())
+
+
+def _memory_cell(part: Any) -> tuple[str, str]:
+    """A node's training-memory cell and its tooltip (what the bytes are)."""
+    from graph_io.train_memory import bytes_text
+
+    if part is None:
+        return "", ""
+    state = part.weights + part.gradients + part.optimizer
+    return (
+        bytes_text(part.total),
+        f"weights, gradients and optimizer state {bytes_text(state)}; activations kept "
+        f"for the backward pass {bytes_text(part.activations)}",
+    )
 
 
 def _cells(result: NodeResult) -> tuple[str, ...]:
@@ -254,7 +285,7 @@ def _totals(report: Report) -> tuple[str, ...]:
     """The Summary's last row."""
     return (
         "Total",
-        f"{memory_text(report.total_memory)} activations",
+        f"{bytes_text(report.total_memory)} activations (batch 1)",
         shape_text(report.output_shape),
         f"{report.total_params:,}",
         f"{report.total_macs:,}",

@@ -13,11 +13,13 @@ from typing import Any
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from app.gui.training_form import TrainingForm
+from app.gui.training_memory_note import MemoryNote
 from app.gui.training_run import RunCrashed, RunFinished, TrainingRun
 from app.gui.view_state import EditLock
 from app.training.data import dataset_location, input_shape
 from app.training.datasets import check_input_shape, format_shape, natural_shape
 from app.training.events import BatchEnd, EpochEnd, Log
+from app.training.memory_guard import MemoryGuardError, precheck
 from app.training.run_folder import ResumePlan
 from graph_io.editing import Compound, Document, SetParam, SetTraining, Update
 from graph_io.training_config import TrainingConfig
@@ -173,6 +175,9 @@ class TrainingPanel(QtWidgets.QWidget):
         buttons.addWidget(self.start_button)
         buttons.addWidget(self.stop_button)
         layout.addLayout(buttons)
+        self.form = TrainingForm()
+        self.memory = MemoryNote(document, self.form.config, self.base_dir)
+        layout.addWidget(self.memory)
         self.progress = QtWidgets.QProgressBar()
         self.progress.setFormat("%p%")
         layout.addWidget(self.progress)
@@ -182,7 +187,6 @@ class TrainingPanel(QtWidgets.QWidget):
         # Settings and curves share the space: nobody needs both at once, and a
         # stacked dock would hide the curves below the fold on a laptop screen.
         self.pages = QtWidgets.QTabWidget()
-        self.form = TrainingForm()
         self.curves = Curves()
         settings = QtWidgets.QScrollArea()  # the form scrolls; the curves keep their room
         settings.setWidgetResizable(True)
@@ -229,6 +233,7 @@ class TrainingPanel(QtWidgets.QWidget):
         if config is not None and config != self._stored_config():
             self.document.execute(SetTraining(self.form.section()))
         self.check_input()
+        self.memory.later()
         self._update_buttons()
 
     def _stored_config(self) -> TrainingConfig | None:
@@ -308,6 +313,12 @@ class TrainingPanel(QtWidgets.QWidget):
         report = self.document.report
         if not report.ok:
             self.status.setText("Fix the graph first: " + report.problems[0].message)
+            return
+        try:  # before a thread, torch or the data: a run that cannot fit allocates nothing
+            precheck(self.document.graph, config, self.base_dir())
+        except MemoryGuardError as exc:
+            self.status.setText(f"Not started: {exc}")
+            self.message.emit("Training not started: it does not fit in memory (see Training)")
             return
         self._launch(TrainingRun(self.document.graph, config, self.base_dir(), self), config)
 

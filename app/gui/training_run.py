@@ -109,9 +109,15 @@ class TrainingRun(QtCore.QObject):
             wait_until_warm()
             # Imported on this thread, after the warm-up: the engine needs torch, which
             # the editor does not load at start-up.
+            from app.training.device import resolve_device
             from app.training.engine import train
             from app.training.evaluate import predict
+            from app.training.memory_guard import check_memory
 
+            # Before the data is loaded: a data set too big for RAM, or a step too
+            # big for the GPU, is refused here instead of taking the editor down.
+            device = resolve_device(self.config.device)
+            check_memory(self.graph, self.config, device, base_dir=self.base_dir)
             data = prepare_data(self.graph, self.config, self.base_dir)
             result = train(
                 self.graph,

@@ -39,6 +39,7 @@ from app.training.run_folder import Checkpoint, RunRecorder
 from graph_io.compiler import compile_graph
 from graph_io.model import Graph
 from graph_io.shapes import infer
+from graph_io.train_memory import bytes_text
 from graph_io.training_config import TrainingConfig
 from nodes.errors import ConvasError
 
@@ -158,7 +159,9 @@ def train(
     if not report.ok:  # before loading data, which an impossible Input could blow up
         raise TrainingError("the graph is not valid: " + report.problems[0].message)
     try:
-        check_memory(graph, config, device)
+        memory = check_memory(
+            graph, config, device, base_dir=base_dir, data_loaded=data is not None
+        )
     except MemoryGuardError as exc:
         raise TrainingError(str(exc)) from None
     data = data or prepare_data(graph, config, base_dir)
@@ -204,6 +207,7 @@ def train(
             first_epoch,
             earlier_s,
             reporting=on_event is not None,
+            eval_batch=memory.eval_batch_size(),
         )
     except BaseException as exc:
         if recorder is not None:
@@ -211,7 +215,28 @@ def train(
             recorder.finish(
                 "stopped" if interrupted else "crashed", None, str(exc) or type(exc).__name__
             )
+        if out_of_memory(exc):
+            raise TrainingError(
+                f"ran out of memory at batch size {config.batch_size} although the estimate, "
+                f"{bytes_text(memory.total)}, fitted (other programs may have taken memory "
+                f"meanwhile) — lower the batch size; torch said: {first_line(exc)}"
+            ) from None
         raise
+
+
+def out_of_memory(exc: BaseException) -> bool:
+    """An allocation failure from Python, torch's CPU allocator or CUDA."""
+    if isinstance(exc, MemoryError):
+        return True
+    text = str(exc)
+    return isinstance(exc, RuntimeError) and any(
+        words in text for words in ("can't allocate memory", "out of memory", "not enough memory")
+    )
+
+
+def first_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0][:200] if lines else type(exc).__name__
 
 
 def _loop(
@@ -230,6 +255,7 @@ def _loop(
     earlier_s: float,
     *,
     reporting: bool,
+    eval_batch: int,
 ) -> TrainResult:
     """The epochs themselves; ``train`` set everything up and records failures."""
     x, y = data.train.x.to(device), data.train.y.to(device)
@@ -298,7 +324,7 @@ def _loop(
             )
         )
         train_loss, train_acc = float(totals[0] / totals[2]), float(totals[1] / totals[2])
-        val_loss, val_acc = evaluate_split(model, vx, vy, loss_fn)
+        val_loss, val_acc = evaluate_split(model, vx, vy, loss_fn, eval_batch)
         elapsed = time.perf_counter() - epoch_start
         record = EpochEnd(
             epoch,

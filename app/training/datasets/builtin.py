@@ -14,8 +14,11 @@ BUILTIN_DATASETS = ("digits", "shapes")
 """Datasets that ship with Convas (no files needed)."""
 
 DIGITS_SHAPE: Shape3 = (1, 8, 8)
+DIGITS_COUNT = 1797
 DIGITS_CLASSES = tuple(str(d) for d in range(10))
 
 SHAPE_CLASSES = ("circle", "square", "triangle", "cross")
+SHAPES_COUNT = 2000
+"""How many shapes are drawn when the training settings name no number of samples."""
 DEFAULT_SHAPE: Shape3 = (1, 28, 28)
 """The shapes dataset's size when nothing asks for another (it is drawn at any size)."""

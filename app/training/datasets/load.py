@@ -17,8 +17,10 @@ from app.training.datasets.builtin import (
     BUILTIN_DATASETS,
     DEFAULT_SHAPE,
     DIGITS_CLASSES,
+    DIGITS_COUNT,
     DIGITS_SHAPE,
     SHAPE_CLASSES,
+    SHAPES_COUNT,
     Shape3,
 )
 
@@ -177,6 +179,23 @@ def num_classes(spec: str, path: str | None = None) -> int:
     if kind is SourceKind.IDX:
         return idx_num_classes(location)
     return len(class_folders(location))
+
+
+def sample_count(spec: str, path: str | None = None, size: int | None = None) -> int | None:
+    """How many images loading will hold in memory, known without decoding any
+    (None for .npz and IDX files, whose count needs their arrays read)."""
+    kind, location = resolve(spec, path)
+    if kind is SourceKind.SHAPES:
+        return size or SHAPES_COUNT
+    if kind is SourceKind.DIGITS:
+        total = DIGITS_COUNT
+    elif kind is SourceKind.FOLDER and location is not None:
+        from app.training.datasets.folder import class_folders
+
+        total = sum(len(files) for _, files in class_folders(location))
+    else:
+        return None
+    return min(total, size) if size else total
 
 
 def display_name(spec: str, path: str | None = None) -> str:

@@ -19,9 +19,9 @@ from app.training.datasets.base import (
     format_shape,
     from_numpy,
 )
-from app.training.datasets.builtin import SHAPE_CLASSES
+from app.training.datasets.builtin import SHAPE_CLASSES, SHAPES_COUNT
 
-DEFAULT_COUNT = 2000
+DEFAULT_COUNT = SHAPES_COUNT
 MIN_SIDE = 8
 
 _NOISE_STD = 0.04
