@@ -300,6 +300,9 @@ def test_ghosts_without_a_position_stand_beside_the_graph(
     right = max(window.canvas.node(n).view.sceneBoundingRect().right() for n in window.graph.nodes)
     assert ghost.sceneBoundingRect().left() > right
     assert window.comparison.badges["out"].text == "changed: inputs"
+    press(window, "F")  # the whole graph: the ghost beside it is in view too
+    seen = window.viewer.mapToScene(window.viewer.viewport().rect()).boundingRect()
+    assert seen.contains(ghost.sceneBoundingRect())
 
 
 def test_two_runs_side_by_side_graph_settings_and_metrics(window: MainWindow) -> None:

@@ -16,7 +16,7 @@ import contextlib
 import json
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from NodeGraphQt import NodeGraph
@@ -158,6 +158,8 @@ class Canvas(QtCore.QObject):
         self._ids: dict[str, str] = {}  # NodeGraphQt's internal id -> node id
         self._faces: dict[str, Face] = {}
         self._routes: dict[Edge, Points] = {}  # wire routes of the last layout
+        # Scene rectangles that framing the graph (F, opening) must show as well.
+        self.frame_extras: list[Callable[[], Iterable[QtCore.QRectF]]] = []
         self._route_places: dict[str, tuple[float, float]] = {}  # where that layout put nodes
         self._pastes = 0
         self._shown: dict[str, tuple[float, float]] = {}  # where the document put each item
@@ -504,7 +506,11 @@ class Canvas(QtCore.QObject):
             ys = [p[1] for _, p in placed]
             rect = QtCore.QRectF(
                 min(xs), min(ys), max(xs) - min(xs) + NODE_WIDTH, max(ys) - min(ys) + NODE_HEIGHT
-            ).adjusted(-60, -60, 60, 60)
+            )
+            for extras in self.frame_extras:  # what overlays draw beside the graph
+                for extra in extras():
+                    rect = rect.united(extra)
+            rect = rect.adjusted(-60, -60, 60, 60)
             start = next(
                 (p for i, p in placed if not self.document.graph.nodes[i].inputs), placed[0][1]
             )

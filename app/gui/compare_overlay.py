@@ -137,6 +137,9 @@ class CompareOverlay(QtCore.QObject):
 
     changed = QtCore.Signal(str)  # the comparison's one-line summary; "" once cleared
 
+    def _ghost_rects(self) -> list[QtCore.QRectF]:
+        return [item.sceneBoundingRect() for item in self.ghosts if item.scene() is not None]
+
     def __init__(self, canvas: Any, parent: QtCore.QObject | None = None) -> None:
         super().__init__(parent)
         self.canvas = canvas
@@ -148,6 +151,7 @@ class CompareOverlay(QtCore.QObject):
         self.badges: dict[str, Badge] = {}
         self.ghosts: list[GhostItem] = []
         self.links: list[tuple[str, GhostItem, QtWidgets.QGraphicsLineItem]] = []
+        canvas.frame_extras.append(self._ghost_rects)  # F and opening show the ghosts too
         # Comparing again costs a few ms at 500 nodes (benchmarks/bench_compare.py): it
         # runs once per turn of the event loop, after the edit (or a burst of them) is shown.
         self._again = QtCore.QTimer(self)
