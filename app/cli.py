@@ -8,10 +8,12 @@ Each subcommand lives in its own module under ``app.commands`` with a
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import sys
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any, TextIO
 
 COMMAND_MODULES = (
     "app.commands.summary",
@@ -44,15 +46,102 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+INTERRUPTED = 130
+"""Exit code after Ctrl+C, as for any program stopped by SIGINT (128 + 2)."""
+
+
 def main(argv: list[str] | None = None) -> int:
     args_list = sys.argv[1:] if argv is None else list(argv)
+    stdout = sys.stdout
+    if stdout is not None:
+        sys.stdout = _Output(stdout)
     try:
-        return _dispatch(args_list)
+        code = _dispatch(args_list)
+        if sys.stdout is not None:
+            sys.stdout.flush()  # an output that cannot be written fails here, not at exit
+        return code
     except BrokenPipeError:
         return _reader_left()
+    except KeyboardInterrupt:
+        # Ctrl+C outside a training loop (which stops politely on the first one):
+        # every write is staged, so stopping anywhere leaves files as they were.
+        _quiet_streams()
+        _say("\nerror: interrupted (Ctrl+C); files are as they were before the command")
+        return INTERRUPTED
+    except OutputError as exc:  # `convas summary x > /dev/full`, a disk that filled up
+        _quiet_streams()
+        _say(f"error: cannot write the output: {exc}")
+        return 2
+    except Exception as exc:  # the last line of defence, see _internal_error
+        return _internal_error(exc)
+    finally:
+        if isinstance(sys.stdout, _Output):
+            sys.stdout = stdout
+
+
+class OutputError(Exception):
+    """Writing to standard output failed (not a broken pipe: that ends quietly)."""
+
+
+class _Output:
+    """``sys.stdout`` with a failed write told apart from any other ``OSError``.
+
+    Only a failure of the stream itself means "the output cannot be written"; an
+    ``OSError`` from anywhere else is a file problem a command must report itself.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise OutputError(exc.strerror or str(exc)) from exc
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise OutputError(exc.strerror or str(exc)) from exc
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+DEBUG_ENV = "CONVAS_DEBUG"
+
+
+def _internal_error(exc: BaseException) -> int:
+    """A bug in Convas: one line for the user, the traceback only when asked for.
+
+    Every failure a user can cause has its own message; this catches what slipped
+    through so that nobody is left reading a Python traceback. The tests treat this
+    line as a failure just like a traceback (``tests/cli_helpers.py``).
+    """
+    if os.environ.get(DEBUG_ENV):
+        raise exc
+    _say(
+        f"error: internal error ({type(exc).__name__}: {exc}); this is a bug in Convas — "
+        f"please report it with the command you ran ({DEBUG_ENV}=1 shows the traceback)"
+    )
+    return 1
 
 
 def _dispatch(args_list: list[str]) -> int:
+    try:
+        os.getcwd()
+    except FileNotFoundError:  # torch's libraries even abort on import in that case
+        print(
+            "error: the current folder no longer exists; cd to an existing folder and run "
+            "the command again",
+            file=sys.stderr,
+        )
+        return 2
     for arg in args_list:
         if "\x00" in arg:  # no file name can hold one; open() would raise ValueError
             print(f"error: argument {arg!r} contains a NUL character", file=sys.stderr)
@@ -80,14 +169,29 @@ def _reader_left() -> int:
     not raise a second time. 1, as the output was cut short: like a tool killed by
     SIGPIPE, a pipeline with ``set -o pipefail`` notices.
     """
+    _quiet_streams(sys.stdout, sys.stderr)
+    return 1
+
+
+def _quiet_streams(*streams: TextIO) -> None:
+    """Point ``streams`` (default: stdout) at the null device, dropping what is pending.
+
+    Python flushes the standard streams at exit; a stream whose reader left or whose
+    disk is full would raise again there, after our one-line message.
+    """
     devnull = os.open(os.devnull, os.O_WRONLY)
-    for stream in (sys.stdout, sys.stderr):
+    for stream in streams or (sys.stdout,):
         try:
             os.dup2(devnull, stream.fileno())
-        except (OSError, ValueError):  # a replaced stream without a descriptor
+        except (AttributeError, OSError, ValueError):  # no stream, or no descriptor
             continue
     os.close(devnull)
-    return 1
+
+
+def _say(message: str) -> None:
+    """Print to stderr if it still works: it may be the stream that failed."""
+    with contextlib.suppress(OSError, ValueError):
+        print(message, file=sys.stderr)
 
 
 def open_editor(path: str | None, parser: argparse.ArgumentParser) -> int:

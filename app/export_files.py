@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from graph_io.atomic_files import staged_files
+from graph_io.atomic_files import resolve_target, staged_files, writing
 from graph_io.model import Graph
 from nodes.errors import ConvasError
 
@@ -33,26 +33,38 @@ def write_export(
     if to == "onnx":
         from graph_io.export_onnx import export_onnx
 
-        with staged_files(output) as (temp,):
+        with staged_files(output) as (temp,), writing(output):
             export_onnx(graph, temp, weights=weights)
         return [output]
     from graph_io.export_py import export_code
 
     if weights is None:
         code = export_code(graph)
-        with staged_files(output) as (temp,):
+        with staged_files(output) as (temp,), writing(output):
             temp.write_text(code, encoding="utf-8")
         return [output]
     from app.training.checkpoint import save_weights
 
-    target = output.with_suffix(".safetensors")
-    if target == output:
+    target = weights_file_for(output)
+    if target == resolve_target(output):
         raise ConvasError(
             f"{output}: the code file needs its own name (e.g. model.py); the weights go "
             "beside it as model.safetensors"
         )
     code = export_code(graph, weights_path=target.name)
     with staged_files(output, target) as (code_temp, weights_temp):
-        code_temp.write_text(code, encoding="utf-8")
-        save_weights(weights, weights_temp, {"format": "convas-weights-1", "graph": graph.name})
+        with writing(output):
+            code_temp.write_text(code, encoding="utf-8")
+        with writing(target):
+            save_weights(weights, weights_temp, {"format": "convas-weights-1", "graph": graph.name})
     return [output, target]
+
+
+def weights_file_for(output: Path) -> Path:
+    """Where exported code's weights go: beside the code file, under the same stem.
+
+    Beside the file the code really is in: exporting through a symlink puts the
+    weights next to the link's target, where the generated ``load_model()`` (which
+    resolves its own path) looks for them.
+    """
+    return resolve_target(output).with_suffix(".safetensors")

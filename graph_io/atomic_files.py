@@ -20,7 +20,9 @@ already moved are put back as they were.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import re
 import secrets
 import shutil
 import stat
@@ -31,6 +33,7 @@ from pathlib import Path
 
 TEMP_SUFFIX = ".convas-tmp"
 BACKUP_SUFFIX = ".convas-old"
+_TEMP_NAME = re.compile(r"\.(.+)\.\d+-[0-9a-f]{8}(?:\.convas-tmp|\.convas-old)", re.DOTALL)
 LEGACY_TEMP_AGE_S = 3600.0
 """Age after which an old-style ``.NAME.XXXXXXXX.tmp`` leftover counts as abandoned."""
 
@@ -94,7 +97,35 @@ def remove_leftovers(target: str | os.PathLike[str]) -> list[Path]:
 
 
 def _temp_name(final: Path, suffix: str) -> Path:
+    if final.name in ("", ".", ".."):
+        raise IsADirectoryError(errno.EISDIR, "it names a folder, not a file", str(final))
     return final.with_name(f".{final.name}.{os.getpid()}-{secrets.token_hex(4)}{suffix}")
+
+
+def target_of(path: str | os.PathLike[str]) -> Path:
+    """The file a temporary (or backup) file stands in for; other paths unchanged.
+
+    Errors raised while writing name the temporary file; users must read the name
+    they asked for (``.model.py.123-ab12cd34.convas-tmp`` -> ``model.py``).
+    """
+    file = Path(path)
+    match = _TEMP_NAME.fullmatch(file.name)
+    return file.with_name(match.group(1)) if match else file
+
+
+@contextmanager
+def writing(target: str | os.PathLike[str]) -> Iterator[None]:
+    """Name ``target`` in an ``OSError`` raised by writing its temporary file.
+
+    A failed ``write()`` (a full disk, a file-size limit) raises without a file
+    name; when several files are staged together the message must still say which.
+    """
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename is None:
+            raise OSError(exc.errno, exc.strerror or str(exc), str(target)) from exc
+        raise
 
 
 def _umask() -> int:

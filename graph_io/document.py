@@ -7,7 +7,7 @@ through ``FormatError`` with the field path, and ``yaml_io`` adds the line.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -29,7 +29,7 @@ class NodeDocument(BaseModel):
     inputs: list[str] = Field(
         default_factory=list, description="ids of the nodes feeding this one, in order"
     )
-    pos: list[float] | None = Field(
+    pos: list[Annotated[float, Field(allow_inf_nan=False)]] | None = Field(
         None, min_length=2, max_length=2, description="canvas position [x, y]"
     )
 

@@ -36,7 +36,12 @@ class TrainingConfig(BaseModel):
     momentum: float = Field(0.9, ge=0, lt=1, description="SGD momentum")
     weight_decay: float = Field(0.0, ge=0, le=1, description="L2 penalty on the weights")
     val_fraction: float = Field(0.2, ge=0, le=0.9, description="share held out for validation")
-    seed: int = Field(0, description="same seed, same split, weights and metrics (on CPU)")
+    seed: int = Field(
+        0,
+        ge=0,
+        le=2**63 - 1,  # what both torch's and numpy's generators accept
+        description="same seed, same split, weights and metrics (on CPU)",
+    )
     device: Literal["auto", "cpu", "cuda", "mps"] = Field(
         "auto", description="auto = cuda, then mps, then cpu"
     )

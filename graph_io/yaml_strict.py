@@ -4,11 +4,12 @@ Graph files are small, flat and plain. Refusing aliases, deep nesting, duplicate
 keys, tags and huge inputs up front turns every hostile or broken file into one
 clear ``FormatError`` instead of a hang, a memory blow-up or a silent overwrite.
 
-Plain files (no ``&``, ``*`` or ``!`` anywhere) are parsed by libyaml, PyYAML's C
-parser, and then walked once for depth: the pure-Python parser needs ~1 ms per node,
-which made a 100,000-node file take minutes. Anything that could hold an anchor,
-alias or tag goes through the pure-Python ``_StrictLoader``, which refuses those
-while parsing and names their line.
+Files are parsed by libyaml, PyYAML's C parser, and then walked once for depth and
+keys: the pure-Python parser needs ~1 ms per node, which made a 100,000-node file
+take minutes. A text that could hold an anchor or alias (an ``&`` or ``*``
+anywhere) is first read as libyaml events to refuse those with their line; tags
+are refused when their values are built. ``_StrictLoader``, the pure-Python
+equivalent, is used only where libyaml is missing.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ MAX_NODES = 100_000
 """The most nodes a graph file may hold (also enforced by the document schema)."""
 
 _NODE_ENTRY = re.compile(r"(?:^|[\s{,])id\s*:", re.MULTILINE)
-_FAST_PATH_BLOCKERS = ("&", "*", "!")
+_ANCHOR_CHARACTERS = ("&", "*")
 _CLoader: type[Any] | None = getattr(yaml, "CSafeLoader", None)
 
 
@@ -176,6 +177,32 @@ def _plain_data(root: Node, loader: Any, filename: str) -> Any:
     return made[id(root)]
 
 
+def _refuse_anchors(source: str, filename: str) -> None:
+    """Refuse the first anchor or alias, found in libyaml's event stream.
+
+    libyaml's composer resolves aliases silently, so a text that could hold one is
+    first read as events (about as fast as composing it: a hostile 10 MB file is
+    refused in seconds, not the minute the pure-Python parser needs). A ``*`` or
+    ``&`` in a comment or a quoted string is no anchor and costs only this pass.
+    """
+    assert _CLoader is not None
+    events = _CLoader(source)
+    try:
+        while events.check_event():
+            event = events.get_event()
+            line = event.start_mark.line + 1 if event.start_mark is not None else None
+            if isinstance(event, yaml.AliasEvent):
+                raise FormatError(
+                    "YAML aliases (*name) are not allowed in graph files", file=filename, line=line
+                )
+            if isinstance(event, yaml.NodeEvent) and event.anchor is not None:
+                raise FormatError(
+                    "YAML anchors (&name) are not allowed in graph files", file=filename, line=line
+                )
+    finally:
+        events.dispose()
+
+
 def check_node_count(source: str, filename: str) -> None:
     """Refuse a file with far too many nodes before spending seconds parsing it.
 
@@ -246,12 +273,14 @@ def _compose(text: str | bytes, filename: str) -> tuple[Node | None, Any]:
     if not source.strip():
         raise FormatError("the file is empty; a graph file starts with 'convas: 1'", file=filename)
     check_node_count(source, filename)
-    fast = _CLoader is not None and not any(c in source for c in _FAST_PATH_BLOCKERS)
+    fast = _CLoader is not None
     try:
         loader = _FastLoader(source, filename) if fast else _StrictLoader(source, filename)
     except yaml.reader.ReaderError as exc:
         raise _bad_character(exc, source, filename) from None
     try:
+        if fast and any(c in source for c in _ANCHOR_CHARACTERS):
+            _refuse_anchors(source, filename)
         root = loader.get_single_node()
         if root is None:
             data = None

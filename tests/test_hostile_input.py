@@ -136,7 +136,8 @@ def test_export_with_blocked_weights_path_keeps_the_old_code(tmp_path: Path) -> 
     (tmp_path / "model.safetensors").mkdir()  # the weights cannot be written there
     done = convas("export", LENET, "--to", "py", "-o", code, "--weights", weights)
     assert_clean_failure(done, 2)
-    assert f"cannot write {code}" in done.stderr
+    # refused before any work, naming the blocked file rather than the code file
+    assert f"cannot write {tmp_path / 'model.safetensors'}: it is a folder" in done.stderr
     assert code.read_text() == "# the previous export\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "model.py",
@@ -181,6 +182,9 @@ def test_export_on_a_full_disk_keeps_the_old_file(tmp_path: Path) -> None:
         preexec_fn=small_disk,
     )
     assert_clean_failure(done, 2)
+    # the code was written to its temporary file; the weights were not: nothing moved
+    assert f"cannot write {tmp_path / 'model.safetensors'}: File too large" in done.stderr
+    assert "the disk is full or a file-size limit applies" in done.stderr
     assert code.read_text() == "# the previous export\n"
     assert not (tmp_path / "model.safetensors").exists()
     assert leftover_temp_files(code) == []

@@ -19,12 +19,14 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from app.commands.train import config_from_args
+    from app.commands.train import config_from_args, from_cwd
     from app.training.evaluate import EvaluationError, evaluate, format_confusion
     from graph_io.yaml_io import load_graph
 
     try:
         graph = load_graph(args.file)
+        if args.dataset is not None:  # typed in a shell: relative to where it was typed
+            args.dataset = from_cwd(args.dataset)
         config = config_from_args(graph, args, ("dataset",))
         base_dir = Path(args.file).resolve().parent  # as `convas train` resolves paths
         result = evaluate(graph, args.weights, config, base_dir=base_dir)
@@ -34,6 +36,14 @@ def run(args: argparse.Namespace) -> int:
     except ConvasError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(f"accuracy {result.accuracy:.2%} on {int(result.confusion.sum())} samples")
+    total = int(result.confusion.sum())
+    print(f"accuracy {result.accuracy:.2%} on {total} samples")
+    if result.nonfinite:
+        print(
+            f"note: the model's outputs were NaN or infinite for {result.nonfinite} of {total} "
+            f"samples, so their predictions mean nothing; {args.weights} probably comes from "
+            "a run whose loss diverged — use its best.safetensors or train again",
+            file=sys.stderr,
+        )
     print(format_confusion(result))
     return 0

@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from app.commands import load_or_report
-from app.export_files import write_export
+from app.commands import load_or_report, output_problem, write_error_message
+from app.export_files import weights_file_for, write_export
 from nodes.errors import ConvasError
 
 
@@ -27,7 +27,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("file", help="graph YAML file")
     parser.add_argument("--to", choices=["py", "onnx"], required=True, help="output format")
-    parser.add_argument("-o", "--output", required=True, type=Path, help="file to write")
+    parser.add_argument("-o", "--output", required=True, help="file to write")
     parser.add_argument("--weights", type=Path, help="trained weights (.safetensors) to ship")
     parser.set_defaults(run=run)
 
@@ -37,14 +37,25 @@ def run(args: argparse.Namespace) -> int:
     from graph_io.errors import CompileError
     from graph_io.shapes import infer
 
+    # The weights may be re-saved over the --weights file itself (same tensors); the
+    # code file must never replace an input.
+    outputs = [(args.output, [args.file, *([args.weights] if args.weights else [])])]
+    if args.to == "py" and args.weights is not None and output_problem(args.output) is None:
+        outputs.append((str(weights_file_for(Path(args.output))), [args.file]))
+    for output, inputs in outputs:
+        problem = output_problem(output, inputs=inputs)
+        if problem is not None:  # before loading torch, compiling or tracing
+            print(f"error: cannot write {output}: {problem}", file=sys.stderr)
+            return 2
+    output = Path(args.output)
     graph = load_or_report(args.file)
     if graph is None:
         return 2
     report = infer(graph)
     if not report.ok:
         print(f"error: {args.file}: the graph is invalid:", file=sys.stderr)
-        for problem in report.problems:
-            print(f"  - {problem.message}", file=sys.stderr)
+        for found in report.problems:
+            print(f"  - {found.message}", file=sys.stderr)
         return 1
     try:
         weights = load_weights(graph, args.weights) if args.weights else None
@@ -52,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     try:
-        written = write_export(graph, args.to, args.output, weights)
+        written = write_export(graph, args.to, output, weights)
     except CompileError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -60,8 +71,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: cannot export {args.file}: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:
-        # exc.filename may be a temporary file beside the output: name what the user asked for
-        print(f"error: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+        print(f"error: {write_error_message(exc, output)}", file=sys.stderr)
         return 2
     print("wrote " + " and ".join(str(path) for path in written))
     return 0

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from app.commands import unwritable_reason
+from app.commands import output_problem, write_error_message
 from nodes.errors import ConvasError
 
 
@@ -37,10 +37,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--input", required=True, metavar="CxHxW", help="shape of one input sample, e.g. 1x28x28"
     )
-    parser.add_argument("-o", "--output", required=True, type=Path, help="graph YAML to write")
+    parser.add_argument("-o", "--output", required=True, help="graph YAML to write")
     parser.add_argument(
         "--weights-out",
-        type=Path,
         metavar="W.safetensors",
         help="also save the model's weights for the graph (safetensors)",
     )
@@ -60,15 +59,22 @@ def run(args: argparse.Namespace) -> int:
     except ConvasError as exc:
         print(f"error: --input: {exc}", file=sys.stderr)
         return 2
+    problem = _input_problem(shape)
+    if problem is not None:
+        print(f"error: --input {args.input}: {problem}", file=sys.stderr)
+        return 2
     outputs = [args.output] + ([args.weights_out] if args.weights_out is not None else [])
     if args.weights_out is not None and _same_file(args.output, args.weights_out):
         print("error: -o and --weights-out name the same file; give two files", file=sys.stderr)
         return 2
     for output in outputs:
-        problem = unwritable_reason(output)
+        problem = output_problem(output, inputs=_source_files(args.target))
         if problem is not None:  # before running the user's code and tracing
             print(f"error: cannot write {output}: {problem}", file=sys.stderr)
             return 2
+    args.output = Path(args.output)
+    if args.weights_out is not None:
+        args.weights_out = Path(args.weights_out)
     try:
         model, label = load_target(args.target)
     except ConvasError as exc:
@@ -85,6 +91,15 @@ def run(args: argparse.Namespace) -> int:
     except SystemExit as exc:
         print(_exit_message(args.target, exc, "running the model"), file=sys.stderr)
         return 1
+    except (MemoryError, RuntimeError) as exc:
+        if not isinstance(exc, MemoryError) and "allocate" not in str(exc):
+            raise
+        print(
+            f"error: not enough memory to run {args.target} on a {args.input} input; "
+            "import it with a smaller --input (the graph's Input can be changed afterwards)",
+            file=sys.stderr,
+        )
+        return 1
     written = _write(result.graph, result.weights, args)
     if written is None:
         return 2
@@ -95,7 +110,27 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _same_file(first: Path, second: Path) -> bool:
+def _input_problem(shape: tuple[int, ...]) -> str | None:
+    """The graph's Input node must hold the shape: same limits, checked before tracing."""
+    import nodes as registry
+    from nodes.errors import ParamError
+
+    spec = registry.get("Input")
+    for name, value in zip(("channels", "height", "width"), shape, strict=True):
+        try:
+            spec.param(name).coerce(value)
+        except ParamError as exc:
+            return f"{name} {exc.message}"
+    return None
+
+
+def _source_files(target: str) -> list[Path]:
+    """The model's own file when MODULE is a path: an output must never replace it."""
+    source = target.rpartition(":")[0]
+    return [Path(source)] if source.endswith(".py") else []
+
+
+def _same_file(first: str, second: str) -> bool:
     return Path(os.path.abspath(first)) == Path(os.path.abspath(second))
 
 
@@ -110,7 +145,7 @@ def _exit_message(target: str, exc: SystemExit, during: str) -> str:
 def _write(graph: Any, weights: Any, args: argparse.Namespace) -> list[Path] | None:
     """The graph and its weights move into place together, or neither does."""
     from app.training.checkpoint import save_weights
-    from graph_io.atomic_files import staged_files
+    from graph_io.atomic_files import staged_files, writing
     from graph_io.yaml_io import dumps_graph
 
     targets: list[Path] = [args.output]
@@ -118,11 +153,12 @@ def _write(graph: Any, weights: Any, args: argparse.Namespace) -> list[Path] | N
         targets.append(args.weights_out)
     try:
         with staged_files(*targets) as temps:
-            temps[0].write_text(dumps_graph(graph), encoding="utf-8")
+            with writing(targets[0]):
+                temps[0].write_text(dumps_graph(graph), encoding="utf-8")
             if args.weights_out is not None:
-                save_weights(weights, temps[1], {"source": args.target})
+                with writing(targets[1]):
+                    save_weights(weights, temps[1], {"source": args.target})
     except OSError as exc:
-        where = " and ".join(str(t) for t in targets)
-        print(f"error: cannot write {where}: {exc.strerror or exc}", file=sys.stderr)
+        print(f"error: {write_error_message(exc, targets[0])}", file=sys.stderr)
         return None
     return targets

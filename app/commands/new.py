@@ -18,7 +18,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from app.commands import unwritable_reason
+    from app.commands import output_problem, write_error_message
     from graph_io.atomic import write_atomic
     from resources import UnknownResourceError, template, templates
 
@@ -38,17 +38,17 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     out = Path(args.out)
+    problem = output_problem(args.out)
+    if problem is not None:
+        print(f"error: cannot write {args.out}: {problem}", file=sys.stderr)
+        return 2
     if out.exists() and not args.force:
         print(f"error: {out} exists; use --force to overwrite it", file=sys.stderr)
-        return 2
-    problem = unwritable_reason(out)
-    if problem is not None:
-        print(f"error: cannot write {out}: {problem}", file=sys.stderr)
         return 2
     try:
         write_atomic(out, text)
     except OSError as exc:
-        print(f"error: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
+        print(f"error: {write_error_message(exc, out)}", file=sys.stderr)
         return 2
     print(f"wrote {out} from template {args.template}")
     return 0

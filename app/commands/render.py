@@ -30,12 +30,15 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from app.commands import output_problem, write_error_message
+
+    problem = output_problem(args.output, inputs=[args.file])
+    if problem is not None:
+        print(f"error: cannot write {args.output}: {problem}", file=sys.stderr)
+        return 2
     output = Path(args.output)
     if output.suffix.lower() not in (".svg", ".png"):
         print(f"error: {output.name}: the picture must end in .svg or .png", file=sys.stderr)
-        return 2
-    if not output.parent.is_dir():
-        print(f"error: {output}: folder {output.parent} does not exist", file=sys.stderr)
         return 2
     graph = load_or_report(args.file)
     if graph is None:
@@ -54,8 +57,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         write_picture(graph, layout, theme(args.theme), output)
     except OSError as exc:
-        print(f"error: cannot write {output}: {exc.strerror or exc}", file=sys.stderr)
-        return 1
+        print(f"error: {write_error_message(exc, output)}", file=sys.stderr)
+        return 2
     problems = len(infer(graph).problems)
     note = f" ({problems} problem(s), drawn on their nodes)" if problems else ""
     print(f"wrote {output}: {len(graph.nodes)} nodes{note}")

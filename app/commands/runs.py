@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -62,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 class UsageError(ConvasError):
-    """The command line itself is wrong (exit 2)."""
+    """The command line is wrong, or a folder it names cannot be read (exit 2)."""
 
 
 def graph_name(target: str) -> str:
@@ -81,7 +82,17 @@ def list_(target: str | None, args: argparse.Namespace) -> int:
 
     root = args.dir or runs_root()
     name = graph_name(target) if target else None
-    runs = list_runs(root, name)
+    if root.exists() and not root.is_dir():
+        raise UsageError(f"{root} is not a folder; give the runs folder with --dir DIR")
+    try:
+        if root.exists():
+            os.listdir(root)
+    except OSError as exc:
+        raise UsageError(f"cannot read the runs folder {root}: {exc.strerror or exc}") from None
+    skipped: list[str] = []
+    runs = list_runs(root, name, skipped)
+    for problem in skipped:
+        print(f"note: left out {problem}", file=sys.stderr)
     if args.json:
         print(json.dumps([r.to_dict() for r in runs], indent=2))
         return 0

@@ -7,7 +7,7 @@ handed to torch's own launcher for data-parallel training on torch.distributed.
 from __future__ import annotations
 
 import argparse
-import contextlib
+import math
 import subprocess
 import sys
 import threading
@@ -82,8 +82,26 @@ def config_from_args(
         return TrainingConfig.from_section(section)
     except ValidationError as exc:
         first = exc.errors()[0]
-        flag = "--" + str(first["loc"][0]).replace("_", "-")
-        raise ConvasError(f"{flag}: {first['msg']}") from None
+        name = str(first["loc"][0]) if first["loc"] else "training"
+        given = section.get(name)
+        where = f"--{name.replace('_', '-')}" if getattr(args, name, None) is not None else None
+        where = where or f"{args.file}: training.{name}"
+        reason = first["msg"].lower()
+        if isinstance(given, float) and not math.isfinite(given):
+            reason = "must be a finite number"
+        raise ConvasError(f"{where}: {reason}, got {given!r}") from None
+
+
+def from_cwd(dataset: str) -> str:
+    """A ``--dataset`` typed in a shell names a path from the current folder.
+
+    Paths *inside* a graph file are relative to that file (``dataset_location``); a
+    path given on the command line must not be looked up there first, or a file of
+    the same name beside the graph silently wins. Built-in names stay as they are.
+    """
+    if dataset in ("digits", "shapes") or Path(dataset).is_absolute():
+        return dataset
+    return str(Path(dataset).absolute())
 
 
 def default_out(graph_name: str) -> str:
@@ -113,7 +131,7 @@ def check_distributed_args(args: argparse.Namespace) -> str | None:
 def run(args: argparse.Namespace) -> int:
     from app.training.engine import TrainingError, train
     from app.training.interrupt import stop_on_signals
-    from app.training.outputs import OutputError, prepare_out_dir
+    from app.training.outputs import OutputError, prepare_out_dir, remove_created
     from app.training.progress import ProgressPrinter
     from graph_io.yaml_io import load_graph
 
@@ -126,6 +144,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.file:
         print("error: give a graph YAML file to train, or --resume RUN", file=sys.stderr)
         return 2
+    if args.dataset is not None:
+        args.dataset = from_cwd(args.dataset)
     try:
         graph = load_graph(args.file)
         config = config_from_args(graph, args, OVERRIDES)
@@ -140,8 +160,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if args.nproc or args.nnodes > 1:
         code = launch_distributed(args, str(out))
-        if code != 0 and created:
-            remove_if_empty(out)
+        if code != 0:
+            remove_created(created)
         return code
     printer = ProgressPrinter(enabled=not args.quiet)
     stop = threading.Event()
@@ -157,12 +177,30 @@ def run(args: argparse.Namespace) -> int:
             )
     except ConvasError as exc:
         printer.close()
-        if created:
-            remove_if_empty(out)
+        remove_created(created)
         print(f"error: {exc}", file=sys.stderr)
         return 1 if isinstance(exc, TrainingError) else 2
+    except KeyboardInterrupt:  # the second Ctrl+C: quit now, the run keeps its epochs
+        printer.close()
+        remove_created(created)
+        return interrupted(out)
     printer.close()
     return print_result(result, out)
+
+
+def interrupted(out: Path) -> int:
+    """After a second Ctrl+C: say what was kept instead of printing a traceback."""
+    from app.cli import INTERRUPTED
+    from app.training.run_folder import CHECKPOINT_FILE
+
+    if (out / CHECKPOINT_FILE).is_file():
+        where = f"; {out} keeps the epochs that finished (`convas train --resume {out}` goes on)"
+    elif out.is_dir() and any(out.iterdir()):
+        where = f"; no epoch had finished ({out} holds the run's settings)"
+    else:
+        where = ""
+    print(f"\nerror: interrupted (Ctrl+C){where}", file=sys.stderr)
+    return INTERRUPTED
 
 
 def print_result(result: TrainResult, out: Path) -> int:
@@ -201,6 +239,7 @@ def resume(args: argparse.Namespace) -> int:
     """``convas train --resume RUN``: continue a kept run from its last finished epoch."""
     from app.training.engine import TrainingError, train
     from app.training.interrupt import stop_on_signals
+    from app.training.outputs import probe_writable
     from app.training.progress import ProgressPrinter
     from app.training.run_folder import find_run, plan_resume
 
@@ -221,6 +260,16 @@ def resume(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     path, checkpoint, config = plan.path, plan.checkpoint, plan.config
+    try:
+        probe_writable(path)  # before training, not after: see app.training.outputs
+    except OSError as exc:
+        print(
+            f"error: cannot write to {path}: {exc.strerror or exc} — the resumed epochs would "
+            "have nowhere to go; make the folder writable, or copy the run to a writable "
+            "place and resume the copy",
+            file=sys.stderr,
+        )
+        return 2
     print(f"resuming {path} after epoch {checkpoint.epoch} of {config.epochs}")
     printer = ProgressPrinter(enabled=not args.quiet)
     stop = threading.Event()
@@ -239,14 +288,11 @@ def resume(args: argparse.Namespace) -> int:
         printer.close()
         print(f"error: {exc}", file=sys.stderr)
         return 1 if isinstance(exc, TrainingError) else 2
+    except KeyboardInterrupt:
+        printer.close()
+        return interrupted(path)
     printer.close()
     return print_result(result, path)
-
-
-def remove_if_empty(folder: Path) -> None:
-    """Take back a run folder this command created when the run wrote nothing."""
-    with contextlib.suppress(OSError):
-        folder.rmdir()
 
 
 def launch_distributed(args: argparse.Namespace, out: str) -> int:

@@ -35,6 +35,7 @@ class EvalResult:
     classes: list[str]
     confusion: torch.Tensor  # [true, predicted] counts
     predictions: list[Prediction]  # misclassified first, most confident mistakes first
+    nonfinite: int = 0  # samples whose outputs held NaN or inf (their "prediction" is noise)
 
     @property
     def accuracy(self) -> float:
@@ -57,6 +58,7 @@ def predict(model: torch.nn.Module, dataset: Dataset, batch: int = 512) -> EvalR
                 out = out.softmax(1)
             probabilities.append(out)
     probs = torch.cat(probabilities) if probabilities else torch.zeros(0, dataset.num_classes)
+    nonfinite = int((~torch.isfinite(probs)).any(1).sum())
     confidence, predicted = probs.max(1)
     classes = len(dataset.classes)
     confusion = torch.zeros(classes, classes, dtype=torch.long)
@@ -66,7 +68,7 @@ def predict(model: torch.nn.Module, dataset: Dataset, batch: int = 512) -> EvalR
         for i, (t, p, c) in enumerate(zip(dataset.y, predicted, confidence, strict=True))
     ]
     predictions.sort(key=lambda p: (p.correct, -p.confidence))
-    return EvalResult(list(dataset.classes), confusion, predictions)
+    return EvalResult(list(dataset.classes), confusion, predictions, nonfinite)
 
 
 class EvaluationError(ConvasError):
@@ -139,15 +141,13 @@ def format_confusion(result: EvalResult) -> str:
     """A plain-text confusion matrix with per-class accuracy, for the terminal."""
     names = [c[:8] for c in result.classes]
     width = max(6, *(len(n) for n in names))
-    lines = [
-        "true \\ predicted".ljust(width + 2)
-        + "".join(n.rjust(width + 1) for n in names)
-        + "  accuracy"
-    ]
+    corner = "true \\ predicted"
+    first = max(len(corner), *(len(n) for n in names)) + 2
+    lines = [corner.ljust(first) + "".join(n.rjust(width + 1) for n in names) + "  accuracy"]
     for name, row, acc in zip(
         names, result.confusion.tolist(), result.per_class_accuracy, strict=True
     ):
         lines.append(
-            name.ljust(width + 2) + "".join(str(v).rjust(width + 1) for v in row) + f"  {acc:8.1%}"
+            name.ljust(first) + "".join(str(v).rjust(width + 1) for v in row) + f"  {acc:8.1%}"
         )
     return "\n".join(lines)

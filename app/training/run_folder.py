@@ -28,6 +28,7 @@ and the checkpoint of its last finished epoch (which also becomes its final weig
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import os
@@ -77,6 +78,10 @@ METRIC_FIELDS = [*EpochEnd.__dataclass_fields__, "complete"]
 
 class RunError(ConvasError):
     """A run folder that cannot be read or resumed; the message names the file."""
+
+
+class RunWriteError(RunError):
+    """A run's files could be written neither to its folder nor to a rescue folder."""
 
 
 def runs_root() -> Path:
@@ -244,7 +249,7 @@ class RunRecorder:
     """
 
     def __init__(self, path: Path, emit: Callable[[Event], None] | None = None) -> None:
-        self.path = path
+        self.path = self.original = path
         self.emit = emit or (lambda event: None)
         self.info: dict[str, Any] = {"graph": path.name}
         self.best: float | None = None
@@ -320,13 +325,7 @@ class RunRecorder:
         order: torch.Generator,
     ) -> None:
         row = {**asdict(record), "complete": complete}
-        try:
-            with (self.path / METRICS_FILE).open("a", encoding="utf-8") as handle:
-                handle.write(json.dumps(row) + "\n")
-        except OSError as exc:
-            self._rescue(exc)
-            with (self.path / METRICS_FILE).open("a", encoding="utf-8") as handle:
-                handle.write(json.dumps(row) + "\n")
+        self._with_rescue(lambda: self._append(METRICS_FILE, json.dumps(row) + "\n"))
         self._write_metrics_csv()
         score = record.val_accuracy if record.val_accuracy is not None else record.train_accuracy
         if self.best is None or score > self.best:
@@ -364,17 +363,41 @@ class RunRecorder:
 
     # ---- helpers
     def _write(self, name: str, data: str | bytes) -> None:
+        self._with_rescue(lambda: write_atomic(self.path / name, data))
+
+    def _append(self, name: str, text: str) -> None:
+        with (self.path / name).open("a", encoding="utf-8") as handle:
+            handle.write(text)
+
+    def _with_rescue(self, write: Callable[[], None]) -> None:
+        """Run ``write``; if it fails, rescue the run once and try there."""
         try:
-            write_atomic(self.path / name, data)
+            write()
         except OSError as exc:
             self._rescue(exc)
-            write_atomic(self.path / name, data)
+            try:
+                write()
+            except OSError as again:
+                raise self._cannot_write(again) from None
+
+    def _cannot_write(self, exc: OSError) -> RunWriteError:
+        reason = exc.strerror or str(exc)
+        if exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+            reason += " (the disk is full or a file-size limit applies)"
+        places = f"{self.original} nor in {self.path}" if self.rescued else str(self.original)
+        return RunWriteError(
+            f"cannot write the run's files: {reason} — not in {places}; what was written "
+            f"before that is in {self.original}"
+        )
 
     def _rescue(self, exc: OSError) -> None:
         """Move on to a fresh temporary folder, taking along what was written so far."""
         if self.rescued:
-            raise exc
-        rescue = rescue_dir(str(self.info.get("graph", "run")))
+            raise self._cannot_write(exc)
+        try:
+            rescue = rescue_dir(str(self.info.get("graph", "run")))
+        except OSError:
+            raise self._cannot_write(exc) from None
         for name in run_files():
             try:
                 (rescue / name).write_bytes((self.path / name).read_bytes())
@@ -544,18 +567,31 @@ def read_run(path: Path) -> RunInfo:
         raise RunError(f"{file}: missing or wrong field ({exc})") from None
 
 
-def list_runs(root: Path | None = None, graph: str | None = None) -> list[RunInfo]:
-    """Every readable run under ``root`` (newest first), optionally of one graph name."""
+def list_runs(
+    root: Path | None = None, graph: str | None = None, skipped: list[str] | None = None
+) -> list[RunInfo]:
+    """Every readable run under ``root`` (newest first), optionally of one graph name.
+
+    Folders holding a ``run.json`` that cannot be read are left out; with ``skipped``
+    their problems are added to it, so that a broken run is not silently invisible.
+    A runs folder that cannot be listed gives no runs (the CLI says why first).
+    """
     folder = root or runs_root()
     if not folder.is_dir():
         return []
+    try:
+        children = list(folder.iterdir())
+    except OSError:
+        return []
     runs = []
-    for child in folder.iterdir():
+    for child in children:
         if not (child / STATUS_FILE).is_file():
             continue
         try:
             info = read_run(child)
-        except RunError:
+        except RunError as exc:
+            if skipped is not None:
+                skipped.append(str(exc))
             continue
         if graph is None or info.graph == graph:
             runs.append(info)

@@ -66,10 +66,17 @@ def _to_unit_float(x: np.ndarray, where: str) -> np.ndarray:
             f"{where}: images have dtype {x.dtype}; expected uint8 (0..255) or float (0..1)"
         )
     values = x.astype(np.float32)
-    if values.size and not (np.isfinite(values).all() and values.min() >= 0 and values.max() <= 1):
+    finite = np.isfinite(values)
+    if values.size and not finite.all():
+        bad = int(values.size - np.count_nonzero(finite))
         raise DatasetError(
-            f"{where}: float images must lie in [0, 1] but range from {np.nanmin(values):g} "
-            f"to {np.nanmax(values):g} (or hold NaN/inf); divide by 255 or store uint8"
+            f"{where}: {bad:,} of {values.size:,} pixel values are NaN or infinite; "
+            "fix or drop those images"
+        )
+    if values.size and not (values.min() >= 0 and values.max() <= 1):
+        raise DatasetError(
+            f"{where}: float images must lie in [0, 1] but range from {values.min():g} "
+            f"to {values.max():g}; divide by 255 or store uint8"
         )
     return values
 
@@ -151,6 +158,7 @@ def _npz_array(data: np.lib.npyio.NpzFile, key: str, path: Path) -> np.ndarray:
     if key not in data.files:
         held = ", ".join(repr(f) for f in data.files) or "no arrays"
         raise DatasetError(f"'{path}' has no array '{key}' (it holds {held}); {_SAVE_HINT}")
+    _check_promised_size(data, key, path)
     try:
         array = data[key]
     except ValueError as exc:
@@ -165,6 +173,40 @@ def _npz_array(data: np.lib.npyio.NpzFile, key: str, path: Path) -> np.ndarray:
     if not isinstance(array, np.ndarray):
         raise DatasetError(f"'{path}': '{key}' is not an array")
     return array
+
+
+def _check_promised_size(data: np.lib.npyio.NpzFile, key: str, path: Path) -> None:
+    """An array's header must not promise more bytes than its archive member holds.
+
+    A damaged or hostile file can declare a shape of hundreds of gigabytes in a few
+    bytes; reading it would try to allocate all of that before noticing.
+    """
+    archive = data.zip
+    if archive is None:
+        return
+    try:
+        member = archive.getinfo(f"{key}.npy")
+        with archive.open(member) as stream:
+            version = np.lib.format.read_magic(stream)
+            read_header = (
+                np.lib.format.read_array_header_1_0
+                if version == (1, 0)
+                else np.lib.format.read_array_header_2_0
+            )
+            shape, _, dtype = read_header(stream)
+            header_end = stream.tell()
+    except (KeyError, *_NPZ_ERRORS):
+        return  # reading the array reports the problem precisely
+    if dtype.hasobject:
+        return  # refused as pickled objects when read
+    promised = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    present = member.file_size - header_end
+    if promised > present:
+        dims = "x".join(str(d) for d in shape)
+        raise DatasetError(
+            f"'{path}' is truncated or corrupt: its array '{key}' declares shape {dims} "
+            f"({promised:,} bytes) but holds {max(present, 0):,} bytes; save it again"
+        )
 
 
 def _open_npz(path: Path) -> np.lib.npyio.NpzFile:
