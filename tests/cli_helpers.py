@@ -20,6 +20,12 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 
 
+def convas_command() -> list[str]:
+    """The installed `convas` script (what a user types), else ``python -m app.cli``."""
+    script = Path(sys.executable).with_name("convas")
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "app.cli"]
+
+
 def convas(
     *args: str | os.PathLike[str],
     cwd: Path | None = None,
@@ -28,7 +34,7 @@ def convas(
 ) -> subprocess.CompletedProcess[str]:
     """Run the real `convas` command in a child process and capture what it prints."""
     return subprocess.run(
-        [sys.executable, "-m", "app.cli", *(str(a) for a in args)],
+        [*convas_command(), *(str(a) for a in args)],
         cwd=cwd or ROOT,
         capture_output=True,
         text=True,
@@ -38,16 +44,22 @@ def convas(
     )
 
 
+def assert_no_crash(output: str) -> None:
+    """No Python traceback, and not the CLI's last-resort line for one either."""
+    assert "Traceback" not in output, output
+    assert "internal error" not in output, output
+
+
 def assert_clean_failure(done: subprocess.CompletedProcess[str], code: int) -> None:
     """Failed with ``code``, one error line at least, and never a Python traceback."""
     assert done.returncode == code, (done.returncode, done.stdout, done.stderr)
-    assert "Traceback" not in done.stderr + done.stdout, done.stderr
+    assert_no_crash(done.stderr + done.stdout)
     assert "error:" in done.stderr, done.stderr
 
 
 @contextlib.contextmanager
 def unwritable(folder: Path) -> Iterator[Path]:
-    """Make ``folder`` unwritable for this user, even for root (``chattr +i``)."""
+    """Make ``folder`` (or a file) unwritable for this user, even for root (``chattr +i``)."""
     if os.geteuid() != 0:
         folder.chmod(0o555)
         try:

@@ -10,14 +10,24 @@ from __future__ import annotations
 import json
 import os
 import resource
+import shutil
 import stat
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
-from cli_helpers import EXAMPLES, ROOT, assert_clean_failure, convas, unwritable
+from cli_helpers import (
+    EXAMPLES,
+    ROOT,
+    assert_clean_failure,
+    convas,
+    convas_command,
+    snapshot,
+    unwritable,
+)
 
 from app.cli import main
 from graph_io.atomic_files import leftover_temp_files
@@ -449,3 +459,224 @@ def test_a_nul_character_in_an_argument_is_a_usage_error(
     # found by the fuzz suite: open() raises ValueError on such a name
     assert main(["validate", "net\x00.yaml"]) == 2
     assert "contains a NUL character" in capsys.readouterr().err
+
+
+# ---- 7. found when the issue was verified end to end -----------------------------------
+
+
+def small_lenet(folder: Path, extra: str = "") -> Path:
+    """LeNet-5 on 200 digits for one epoch: a run of a few seconds."""
+    graph = folder / "net.yaml"
+    graph.write_text(LENET.read_text().replace("epochs: 10", "epochs: 1\n  samples: 200" + extra))
+    return graph
+
+
+@pytest.mark.parametrize(
+    ("seed", "message"),
+    [
+        ("-1", "--seed: input should be greater than or equal to 0, got -1"),
+        (str(2**64), f"--seed: input should be less than or equal to {2**63 - 1}"),
+    ],
+)
+def test_a_seed_torch_or_numpy_cannot_take_is_a_usage_error(
+    tmp_path: Path, seed: str, message: str
+) -> None:
+    done = convas("train", small_lenet(tmp_path), "--seed", seed, "--out", tmp_path / "run")
+    assert_clean_failure(done, 2)
+    assert message in done.stderr
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_nan_learning_rate_is_called_what_it_is(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["train", str(small_lenet(tmp_path)), "--lr", "nan"]) == 2
+    assert "error: --lr: must be a finite number, got nan" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("folder", ["out", "."])
+def test_train_never_overwrites_files_of_the_same_name_in_out(tmp_path: Path, folder: str) -> None:
+    graph = small_lenet(tmp_path)
+    out = tmp_path / folder
+    out.mkdir(exist_ok=True)
+    (out / "metrics.csv").write_text("my own numbers\n")
+    (out / "summary.txt").write_text("my notes\n")
+    before = snapshot(tmp_path)
+    done = convas("train", graph, "--out", out, "--quiet", cwd=tmp_path)
+    assert_clean_failure(done, 2)
+    assert "already holds files a run writes (metrics.csv, summary.txt)" in done.stderr
+    assert "add --overwrite" in done.stderr
+    assert snapshot(tmp_path) == before
+
+
+def test_train_into_a_broken_link_names_the_link(tmp_path: Path) -> None:
+    (tmp_path / "run").symlink_to(tmp_path / "nowhere" / "x")
+    done = convas("train", small_lenet(tmp_path), "--out", tmp_path / "run")
+    assert_clean_failure(done, 2)
+    assert "is a link to" in done.stderr
+    assert "which does not exist" in done.stderr
+
+
+def test_a_run_that_cannot_be_written_anywhere_ends_in_one_line(tmp_path: Path) -> None:
+    """Under `ulimit -f 300` the checkpoint fits neither in --out nor in the rescue."""
+    limit = 300 * 1024
+
+    def small_disk() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    out = tmp_path / "run"
+    done = subprocess.run(
+        [*convas_command(), "train", str(small_lenet(tmp_path)), "--out", str(out), "--quiet"],
+        capture_output=True, text=True, timeout=180, check=False, preexec_fn=small_disk,
+    )  # fmt: skip
+    assert_clean_failure(done, 2)
+    assert "cannot write the run's files: File too large" in done.stderr
+    assert f"what was written before that is in {out}" in done.stderr
+    assert (out / "metrics.jsonl").read_text()  # the finished epoch's metrics are kept
+
+
+def test_resume_checks_the_run_folder_before_training(
+    three_class_run: tuple[Path, Path, str], tmp_path: Path
+) -> None:
+    folder, _, _ = three_class_run
+    copy = tmp_path / "run"
+    shutil.copytree(folder / "run", copy)
+    before = snapshot(copy)
+    with unwritable(copy):
+        done = convas("train", "--resume", copy, "--epochs", "2")
+    assert_clean_failure(done, 2)
+    assert f"cannot write to {copy}" in done.stderr
+    assert "resuming" not in done.stdout  # refused before training started
+    assert snapshot(copy) == before
+
+
+def test_runs_names_a_runs_folder_it_cannot_use(tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("x")
+    done = convas("runs", cwd=tmp_path, env={"CONVAS_RUNS_DIR": str(tmp_path / "afile")})
+    assert_clean_failure(done, 2)
+    assert "afile is not a folder; give the runs folder with --dir DIR" in done.stderr
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any folder")
+def test_runs_names_an_unreadable_runs_folder(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    runs.mkdir(mode=0o000)
+    try:
+        done = convas("runs", "--dir", runs)
+    finally:
+        runs.chmod(0o755)
+    assert_clean_failure(done, 2)
+    assert f"cannot read the runs folder {runs}: Permission denied" in done.stderr
+
+
+def test_runs_says_which_run_it_left_out(
+    three_class_run: tuple[Path, Path, str], tmp_path: Path
+) -> None:
+    folder, _, _ = three_class_run
+    shutil.copytree(folder / "run", tmp_path / "good")
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "run.json").write_text("[]")
+    done = convas("runs", "--dir", tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "good" in done.stdout
+    assert f"note: left out {tmp_path / 'broken' / 'run.json'}: not a Convas run file" in (
+        done.stderr
+    )
+
+
+def test_evaluate_reads_a_dataset_typed_on_the_command_line_from_the_current_folder(
+    three_class_run: tuple[Path, Path, str], tmp_path: Path
+) -> None:
+    """A data.npz beside the graph must not silently win over ./data.npz."""
+    folder, _, _ = three_class_run
+    write_npz(tmp_path / "data.npz", [0, 1])  # same name as the graph's, two classes
+    done = convas(
+        "evaluate", folder / "net.yaml", "--weights", folder / "run" / "model.safetensors",
+        "--dataset", "data.npz", cwd=tmp_path,
+    )  # fmt: skip
+    assert_clean_failure(done, 1)
+    assert "the model has 3 outputs but dataset 'data' has 2 classes" in done.stderr
+
+
+def test_evaluate_says_when_the_weights_give_nan(
+    three_class_run: tuple[Path, Path, str], tmp_path: Path
+) -> None:
+    from safetensors.torch import load_file, save_file
+
+    folder, _, _ = three_class_run
+    state = load_file(folder / "run" / "model.safetensors")
+    broken = {
+        k: v.clone().fill_(float("nan")) if v.is_floating_point() else v for k, v in state.items()
+    }
+    save_file(broken, tmp_path / "nan.safetensors")
+    done = convas("evaluate", folder / "net.yaml", "--weights", tmp_path / "nan.safetensors")
+    assert done.returncode == 0, done.stderr
+    assert "the model's outputs were NaN or infinite for 90 of 90 samples" in done.stderr
+    table = done.stdout.splitlines()[1:]
+    assert len({len(line) for line in table}) == 1, table  # the columns line up
+
+
+def test_a_dataset_holding_nan_is_named_without_numpy_warnings(tmp_path: Path) -> None:
+    x = np.full((20, 8, 8), np.nan, dtype=np.float32)
+    np.savez(tmp_path / "nan.npz", x=x, y=np.arange(20) % 10)
+    done = convas("train", DIGITS, "--dataset", tmp_path / "nan.npz", "--out", tmp_path / "r")
+    assert_clean_failure(done, 2)
+    assert "1,280 of 1,280 pixel values are NaN or infinite" in done.stderr
+    assert "RuntimeWarning" not in done.stderr
+
+
+def test_an_npz_declaring_a_huge_array_is_called_corrupt(tmp_path: Path) -> None:
+    header = "{'descr': '<f4', 'fortran_order': False, 'shape': (100000000, 1, 8, 8), }"
+    member = b"\x93NUMPY\x01\x00" + len(header.ljust(117) + "\n").to_bytes(2, "little")
+    member += (header.ljust(117) + "\n").encode()
+    with zipfile.ZipFile(tmp_path / "lie.npz", "w") as archive:
+        archive.writestr("x.npy", member)
+        archive.writestr("y.npy", member)
+    done = convas("train", DIGITS, "--dataset", tmp_path / "lie.npz", "--out", tmp_path / "r")
+    assert_clean_failure(done, 2)
+    assert "is truncated or corrupt: its array 'x' declares shape 100000000x1x8x8" in done.stderr
+
+
+def test_a_shapes_dataset_too_big_for_memory_is_refused_before_drawing(tmp_path: Path) -> None:
+    graph = small_lenet(tmp_path).read_text().replace("samples: 200", "samples: 100000")
+    (tmp_path / "net.yaml").write_text(graph.replace("dataset: digits", "dataset: shapes"))
+    done = convas(
+        "train", tmp_path / "net.yaml", "--out", tmp_path / "r",
+        env={"CONVAS_MEMORY_LIMIT": str(200 * 2**20)}, timeout=60,
+    )  # fmt: skip
+    assert_clean_failure(done, 2)
+    assert "dataset 'shapes' with samples: 100,000 at 1x32x32 needs about 1.1 GB" in done.stderr
+    assert "lower training: samples to 17,066 or less" in done.stderr
+
+
+def test_import_refuses_an_input_the_graph_could_not_hold(tmp_path: Path) -> None:
+    (tmp_path / "models.py").write_text(MODEL)
+    done = convas(
+        "import-torch", "models.py:Net", "--input", "1x99999x99999", "-o", "net.yaml",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert_clean_failure(done, 2)
+    assert "--input 1x99999x99999: height must be an integer between 1 and 8192" in done.stderr
+
+
+def test_a_position_that_is_not_a_number_is_a_file_error(tmp_path: Path) -> None:
+    path = tmp_path / "net.yaml"
+    path.write_text(LENET.read_text().replace("pos: [0, 132]", "pos: [.nan, .inf]", 1))
+    done = convas("validate", path)
+    assert_clean_failure(done, 2)
+    assert "net.yaml:13: nodes[1].pos[0]: input should be a finite number, got nan" in (done.stderr)
+
+
+def test_a_star_in_a_comment_keeps_the_fast_reader_and_an_alias_is_still_refused(
+    tmp_path: Path,
+) -> None:
+    """Any `*` used to send a whole file to the pure-Python parser: a minute for 10 MB."""
+    from graph_io.errors import FormatError
+    from graph_io.yaml_io import loads_graph
+
+    text = chain(3).replace("name: chain", "name: chain  # 5 * 3 = 15, & more")
+    assert len(loads_graph(text).nodes) == 3
+    aliased = text + "  - {id: n3, type: Dropout, inputs: [n2], params: &p {rate: 0.1}}\n"
+    aliased += "  - {id: n4, type: Dropout, inputs: [n3], params: *p}\n"
+    with pytest.raises(FormatError, match=r"<string>:7: YAML anchors \(&name\) are not allowed"):
+        loads_graph(aliased)

@@ -33,10 +33,6 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from app.training.checkpoint import load_weights
-    from graph_io.errors import CompileError
-    from graph_io.shapes import infer
-
     # The weights may be re-saved over the --weights file itself (same tensors); the
     # code file must never replace an input.
     outputs = [(args.output, [args.file, *([args.weights] if args.weights else [])])]
@@ -47,6 +43,10 @@ def run(args: argparse.Namespace) -> int:
         if problem is not None:  # before loading torch, compiling or tracing
             print(f"error: cannot write {output}: {problem}", file=sys.stderr)
             return 2
+    from app.training.checkpoint import load_weights  # torch: after the quick checks
+    from graph_io.errors import CompileError
+    from graph_io.shapes import infer
+
     output = Path(args.output)
     graph = load_or_report(args.file)
     if graph is None:

@@ -48,8 +48,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from graph_io.import_torch import import_module
-    from graph_io.torch_target import load_target, parse_shape, snake_case
+    from graph_io.torch_target import parse_shape
 
     if args.name is not None and not 1 <= len(args.name) <= 200:
         print("error: --name must have 1 to 200 characters", file=sys.stderr)
@@ -75,6 +74,9 @@ def run(args: argparse.Namespace) -> int:
     args.output = Path(args.output)
     if args.weights_out is not None:
         args.weights_out = Path(args.weights_out)
+    from graph_io.import_torch import import_module  # torch: after the quick checks
+    from graph_io.torch_target import load_target, snake_case
+
     try:
         model, label = load_target(args.target)
     except ConvasError as exc:
