@@ -680,3 +680,23 @@ def test_a_star_in_a_comment_keeps_the_fast_reader_and_an_alias_is_still_refused
     aliased += "  - {id: n4, type: Dropout, inputs: [n3], params: *p}\n"
     with pytest.raises(FormatError, match=r"<string>:7: YAML anchors \(&name\) are not allowed"):
         loads_graph(aliased)
+
+
+def test_a_gzip_bomb_named_like_mnist_is_refused_without_unpacking_it(tmp_path: Path) -> None:
+    """3 MB of gzip unpacked to 3 GB in memory before the size check (6.5 GB resident)."""
+    import gzip
+    import struct
+
+    with gzip.open(tmp_path / "t-images-idx3-ubyte.gz", "wb", compresslevel=1) as images:
+        images.write(struct.pack(">IIII", 2051, 10, 8, 8))
+        for _ in range(16):
+            images.write(bytes(1 << 24))  # 256 MB of zeros after a 640-byte promise
+    with gzip.open(tmp_path / "t-labels-idx1-ubyte.gz", "wb") as labels:
+        labels.write(struct.pack(">II", 2049, 10) + bytes(range(10)))
+    done = convas(
+        "train", DIGITS, "--dataset", tmp_path / "t-images-idx3-ubyte.gz", "--out", tmp_path / "r"
+    )
+    assert_clean_failure(done, 2)
+    assert "has extra bytes: its header promises 10x8x8 = 640 bytes of data but more follow" in (
+        done.stderr
+    )

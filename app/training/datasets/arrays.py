@@ -8,6 +8,7 @@ download or a swapped file gets a message naming it instead of a NumPy traceback
 from __future__ import annotations
 
 import gzip
+import math
 import re
 import zipfile
 import zlib
@@ -311,13 +312,29 @@ def npz_num_classes(path: Path) -> int:
 # --------------------------------------------------------------------------- IDX
 
 
+_READ_CHUNK = 1 << 24
+
+
 def _read_bytes(path: Path, limit: int = -1) -> bytes:
-    """The file's bytes, gunzipped when it starts with the gzip magic (whatever its name)."""
+    """The file's bytes (at most ``limit``), gunzipped when it starts with the gzip magic.
+
+    Read in chunks: a header may promise any size, and 3 MB of gzip can unpack to
+    3 GB, so nothing is allocated beyond what the file really holds up to ``limit``.
+    """
     try:
         with path.open("rb") as raw:
             gzipped = raw.read(2) == b"\x1f\x8b"
         with gzip.open(path, "rb") if gzipped else path.open("rb") as stream:
-            return stream.read(limit)
+            if limit < 0:
+                return stream.read()
+            parts, remaining = [], limit
+            while remaining > 0:
+                part = stream.read(min(remaining, _READ_CHUNK))
+                if not part:
+                    break
+                parts.append(part)
+                remaining -= len(part)
+            return b"".join(parts)
     except (OSError, EOFError, zlib.error) as exc:
         raise DatasetError(f"cannot read '{path}' (truncated or corrupt?): {exc}") from exc
 
@@ -343,16 +360,24 @@ def _idx_header(data: bytes, path: Path, magic: int) -> tuple[int, tuple[int, ..
 
 
 def read_idx(path: Path, magic: int) -> np.ndarray:
-    """A uint8 IDX array, its length checked against the header."""
-    data = _read_bytes(path)
-    header, dims = _idx_header(data, path, magic)
-    expected = int(np.prod(dims, dtype=np.int64))
+    """A uint8 IDX array, its length checked against the header.
+
+    The header is read first and then at most one byte more than it promises, so
+    an unpacked size far beyond the promise is refused without reading it all.
+    """
+    header, dims = _idx_header(_read_bytes(path, 4 + 4 * 255), path, magic)
+    expected = math.prod(dims)
+    data = _read_bytes(path, header + expected + 1)
     present = len(data) - header
     if present != expected:
-        problem = "is truncated" if present < expected else "has extra bytes"
+        problem, found = (
+            ("is truncated", f"only {present} follow")
+            if present < expected
+            else ("has extra bytes", "more follow")
+        )
         raise DatasetError(
             f"'{path}' {problem}: its header promises {'x'.join(map(str, dims))} = "
-            f"{expected} bytes of data but {present} follow; download the file again"
+            f"{expected} bytes of data but {found}; download the file again"
         )
     return np.frombuffer(data, dtype=np.uint8, count=expected, offset=header).reshape(dims)
 
