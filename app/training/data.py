@@ -46,38 +46,9 @@ def dataset_location(config: TrainingConfig, base_dir: Path | None) -> tuple[str
     return spec, path
 
 
-GENERATED_COPIES = 3
-"""Copies of a generated dataset alive at once: drawn, converted to the Input's
-channels, normalised."""
-
-
-def check_generated_size(spec: str, samples: int | None, shape: tuple[int, int, int]) -> None:
-    """Refuse a generated dataset that cannot fit in memory, before drawing any of it.
-
-    ``shapes`` is drawn at whatever size ``samples`` asks; a typo (``samples:
-    100000000``) would otherwise allocate for a minute before failing.
-    """
-    import torch
-
-    from app.training.memory_guard import available_bytes
-    from graph_io.train_memory import bytes_text
-
-    if spec != "shapes" or samples is None:
-        return
-    per_sample = GENERATED_COPIES * 4 * shape[0] * shape[1] * shape[2]
-    available = available_bytes(torch.device("cpu"))
-    if available is not None and samples * per_sample > available:
-        raise ConvasError(
-            f"dataset 'shapes' with samples: {samples:,} at {'x'.join(map(str, shape))} needs "
-            f"about {bytes_text(samples * per_sample)} but only {bytes_text(available)} is "
-            f"available — lower training: samples to {available // per_sample:,} or less"
-        )
-
-
 def prepare_data(graph: Graph, config: TrainingConfig, base_dir: Path | None) -> PreparedData:
     channels, height, width = input_shape(graph)
     spec, path = dataset_location(config, base_dir)
-    check_generated_size(spec, config.samples, (channels, height, width))
     warning = None
     try:
         natural = natural_shape(spec, path, request=(channels, height, width))
