@@ -1,8 +1,9 @@
 """A model-based test of the editor: random gesture sequences on every example graph.
 
 Each step is something a user does with the mouse and keyboard — drop a layer from
-the palette, add one with Tab-search, drag a wire between ports, drag a wire off an
-input, click a node and press Delete, Ctrl+C / Ctrl+V, type a value in the
+the palette (on empty canvas or onto a wire), add one with Tab-search, drag a wire
+between ports, drag a wire off an input, click a node and press Delete or
+Ctrl+Delete, Ctrl+C / Ctrl+V, Ctrl+X / Ctrl+V, type a value in the
 Parameters panel, rename, drag a node, Ctrl+L, Ctrl+Z, Ctrl+Shift+Z — sent as real
 Qt events to a shown window. After every step the canvas must show exactly the
 document (ids, wires, node text, positions) and the report must be the full
@@ -57,11 +58,14 @@ TITLES = {spec.title: spec.type for spec in nodes.all_layers()}
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
 GESTURES = [
     "palette_drop",
+    "insert_on_wire",
     "tab_search_add",
     "connect",
     "disconnect",
     "delete",
+    "delete_reconnecting",
     "copy_paste",
+    "cut_paste",
     "set_param",
     "rename",
     "move",
@@ -132,6 +136,22 @@ class Gestures(RuleBasedStateMachine):
         drop_from_palette(self.window, title, at)
         assert len(self.window.graph.nodes) == before + 1
 
+    def insert_on_wire(self, data: st.DataObject) -> None:
+        """Drop a layer from the palette halfway along a wire (into it, when the wire
+        runs straight there; beside it otherwise)."""
+        edges = self.window.graph.edges()
+        if not edges:
+            return
+        source, target = data.draw(st.sampled_from(edges))
+        title = data.draw(st.sampled_from(sorted(TITLES)))
+        press(self.window, "F")
+        middle = (
+            port_centre(self.window, source, "out") + port_centre(self.window, target, "in")
+        ) / 2
+        before = len(self.window.graph.nodes)
+        drop_from_palette(self.window, title, middle)
+        assert len(self.window.graph.nodes) == before + 1
+
     def tab_search_add(self, data: st.DataObject) -> None:
         layer = data.draw(st.sampled_from(sorted(TITLES.values())))
         press(self.window, "Tab")
@@ -186,6 +206,27 @@ class Gestures(RuleBasedStateMachine):
             return
         press(self.window, "Delete")
         assert node_id not in self.window.graph.nodes
+
+    def delete_reconnecting(self, data: st.DataObject) -> None:
+        if not self.window.graph.nodes:
+            return
+        node_id = self._select(data.draw(st.sampled_from(self._ids())))
+        if node_id is None:
+            return
+        press(self.window, "Ctrl+Delete")
+        assert node_id not in self.window.graph.nodes
+
+    def cut_paste(self, data: st.DataObject) -> None:
+        if not self.window.graph.nodes:
+            return
+        node_id = self._select(data.draw(st.sampled_from(self._ids())))
+        if node_id is None:
+            return
+        before = len(self.window.graph.nodes)
+        press(self.window, "Ctrl+X")
+        assert node_id not in self.window.graph.nodes
+        press(self.window, "Ctrl+V")
+        assert len(self.window.graph.nodes) == before
 
     def copy_paste(self, data: st.DataObject) -> None:
         if not self.window.graph.nodes:
