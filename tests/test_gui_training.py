@@ -361,3 +361,19 @@ def test_a_graph_that_cannot_fit_says_so_and_start_allocates_nothing(
     assert not window.lock.locked
     assert resident_bytes() - before < 100 * 2**20
     assert not any(Path(os.environ["CONVAS_RUNS_DIR"]).iterdir())  # no run folder either
+
+
+def test_a_64_bit_seed_is_typed_and_kept(window: MainWindow) -> None:
+    """Seeds go up to 2^63 - 1, more than a spin box counts: the field takes digits."""
+    window.open_file(DIGITS, ask=False)
+    form = window.training.form
+    field = form.editors["seed"]
+    assert isinstance(field, QtWidgets.QLineEdit)
+    field.clear()
+    QTest.keyClicks(field, "1099511627776x")  # the letter is refused as it is typed
+    assert field.text() == "1099511627776"
+    config = form.config()
+    assert config is not None
+    assert config.seed == 2**40
+    assert window.graph.training is not None
+    assert window.graph.training["seed"] == 2**40

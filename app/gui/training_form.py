@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from pydantic.fields import FieldInfo
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from app.training.datasets import BUILTIN_DATASETS
 from graph_io.training_config import TrainingConfig
@@ -25,6 +25,10 @@ LABELS = {
     "path": "Data path",
     "samples": "Samples",
 }
+
+
+SPIN_MAX = 2**31 - 1
+"""QSpinBox counts in a C int."""
 
 
 def _bounds(info: FieldInfo) -> tuple[int | None, int | None]:
@@ -75,11 +79,18 @@ class TrainingForm(QtWidgets.QWidget):
             combo.currentTextChanged.connect(lambda _t: self._edited())
             return combo
         low, high = _bounds(info)
-        if annotation is int and low is not None:
+        if annotation is int and low is not None and (high or 0) <= SPIN_MAX and low >= -SPIN_MAX:
             spin = QtWidgets.QSpinBox()
-            spin.setRange(int(low), int(high if high is not None else 2**31 - 1))
+            spin.setRange(int(low), int(high if high is not None else SPIN_MAX))
             spin.valueChanged.connect(lambda _v: self._edited())
             return spin
+        if annotation is int:  # wider than a spin box can count (a 64-bit seed): digits
+            digits = QtWidgets.QLineEdit()
+            digits.setValidator(
+                QtGui.QRegularExpressionValidator(QtCore.QRegularExpression("-?[0-9]*"))
+            )
+            digits.textChanged.connect(lambda _t: self._edited())
+            return digits
         if name == "dataset":
             combo = QtWidgets.QComboBox()
             combo.setEditable(True)
