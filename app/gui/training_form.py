@@ -57,9 +57,9 @@ class TrainingForm(QtWidgets.QWidget):
             if name == "dataset":
                 row = QtWidgets.QHBoxLayout()
                 row.addWidget(editor, 1)
-                browse = QtWidgets.QPushButton("…")
+                # Words, not "…": the style sheet's padding cut a 28 px "…" to "."
+                browse = QtWidgets.QPushButton("Browse…")
                 browse.setToolTip("Choose an image folder, .npz or IDX file")
-                browse.setFixedWidth(28)
                 browse.clicked.connect(self._browse)
                 row.addWidget(browse)
                 layout.addRow(label, row)
