@@ -340,7 +340,10 @@ def test_a_graph_that_cannot_fit_says_so_and_start_allocates_nothing(
     assert conv.text() == "513.5 GB"
     assert "activations kept for the backward pass 513.5 GB" in conv.toolTip()
     qtbot.waitUntil(
-        lambda: "training needs ≈ 1.5 TB at batch 32" in window.status_label.text(),
+        lambda: (
+            "training needs ≈ 1.5 TB at batch 32 — more than the RAM free"
+            in window.status_label.text()
+        ),
         timeout=5000,
     )
     window.training_dock.raise_()  # its tab comes forward, as a click on it would

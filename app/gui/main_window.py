@@ -324,8 +324,12 @@ class MainWindow(FileCommands):
         if memory is None:
             return
         counts = status_text(self.document.report, len(self.document.graph.nodes))
+        note = self.training.memory
+        note.refresh()  # now, so that whether it fits is about this graph
+        too_much = "" if note.fits else " — more than the RAM free (see Training)"
         self.status_label.setText(
-            f"{counts} · training needs ≈ {bytes_text(memory.total)} at batch {memory.batch_size}"
+            f"{counts} · training needs ≈ {bytes_text(memory.total)} at batch "
+            f"{memory.batch_size}{too_much}"
         )
 
     def _update_title(self, *_args: object) -> None:
