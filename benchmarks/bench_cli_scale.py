@@ -11,7 +11,8 @@ how far from linear each size is (1.0 = linear).
 Then the files a hostile or careless user might hand over: just under the 10 MB
 limit (a 99,000-node graph padded with comments, once plain and once with a ``*`` in
 a comment, which used to send the whole file to the pure-Python YAML parser), just
-over it (11 MB), and one with more than 100,000 node ids. The reference for every
+over it (11 MB), one whose only fault is its last node (a repeated id: found only
+after parsing everything) and one with more than 100,000 node ids. The reference for every
 row is `convas validate` on the 5k chain in the same run (start-up dominates it).
 
 Run: .venv/bin/python benchmarks/bench_cli_scale.py [--sizes 5000,20000,100000]
@@ -129,6 +130,9 @@ def main() -> int:
             "9.9 MB, 99k nodes": padded(chain_text(99_000), 9_900_000),
             "9.9 MB, 99k nodes, a * in a comment": padded(
                 chain_text(99_000), 9_900_000, "# 3 * 4\n"
+            ),
+            "9.9 MB, 99k nodes, last id repeated": padded(
+                chain_text(99_000) + "  - {id: n5, type: Dropout, inputs: [n98998]}\n", 9_900_000
             ),
             "9.9 MB, 118k node ids": chain_text(118_000)[:9_900_000],
             "11 MB": padded(chain_text(1000), 11_000_000),

@@ -701,3 +701,14 @@ def test_a_gzip_bomb_named_like_mnist_is_refused_without_unpacking_it(tmp_path: 
     assert "has extra bytes: its header promises 10x8x8 = 640 bytes of data but more follow" in (
         done.stderr
     )
+
+
+def test_a_png_too_large_to_read_says_so(tmp_path: Path) -> None:
+    """A 400-node chain fits a 16,384 px PNG only at a scale where no text is legible."""
+    (tmp_path / "long.yaml").write_text(chain(400))
+    done = convas("render", tmp_path / "long.yaml", "-o", tmp_path / "long.png")
+    assert done.returncode == 0, done.stderr
+    assert "so long.png is drawn at" in done.stderr
+    assert "an SVG keeps every detail (-o long.svg)" in done.stderr
+    small = convas("render", LENET, "-o", tmp_path / "lenet.png")
+    assert (small.returncode, small.stderr) == (0, "")

@@ -62,4 +62,26 @@ def run(args: argparse.Namespace) -> int:
     problems = len(infer(graph).problems)
     note = f" ({problems} problem(s), drawn on their nodes)" if problems else ""
     print(f"wrote {output}: {len(graph.nodes)} nodes{note}")
+    if output.suffix.lower() == ".png":
+        warn_if_unreadable(layout, output)
     return 0
+
+
+READABLE_SCALE = 0.5
+"""Below this, a face's smallest text (10 px at zoom 1) is under 5 px: unreadable."""
+
+
+def warn_if_unreadable(layout: Any, output: Path) -> None:
+    """A PNG is limited in size, so a very large graph is scaled down to fit; say so."""
+    from app.gui.render import MAX_PNG_SIDE
+
+    left, top, right, bottom = layout.bounds()
+    side = max(right - left, bottom - top, 1.0)
+    scale = MAX_PNG_SIDE / side
+    if scale < READABLE_SCALE:
+        print(
+            f"note: the graph is {side:,.0f} px long, more than a PNG can hold at full size "
+            f"({MAX_PNG_SIDE:,} px), so {output.name} is drawn at {scale:.1%} and its text "
+            f"cannot be read; an SVG keeps every detail (-o {output.with_suffix('.svg').name})",
+            file=sys.stderr,
+        )
