@@ -11,8 +11,10 @@ import argparse
 import contextlib
 import importlib
 import os
+import signal
 import sys
 from importlib.metadata import PackageNotFoundError, version
+from types import FrameType
 from typing import Any, TextIO
 
 COMMAND_MODULES = (
@@ -55,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     stdout = sys.stdout
     if stdout is not None:
         sys.stdout = _Output(stdout)
+    previous = _watch_ctrl_c()
     try:
         code = _dispatch(args_list)
         if sys.stdout is not None:
@@ -73,10 +76,46 @@ def main(argv: list[str] | None = None) -> int:
         _say(f"error: cannot write the output: {exc}")
         return 2
     except Exception as exc:  # the last line of defence, see _internal_error
+        if _CtrlC.pressed:  # swallowed by a library mid-import, then this followed
+            _quiet_streams()
+            _say("\nerror: interrupted (Ctrl+C)")
+            return INTERRUPTED
         return _internal_error(exc)
     finally:
         if isinstance(sys.stdout, _Output):
             sys.stdout = stdout
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
+class _CtrlC:
+    """Whether Ctrl+C was pressed during this command."""
+
+    pressed = False
+
+    @classmethod
+    def handle(cls, signum: int, frame: FrameType | None) -> None:
+        cls.pressed = True
+        raise KeyboardInterrupt
+
+
+def _watch_ctrl_c() -> Any:
+    """Record Ctrl+C while raising KeyboardInterrupt as usual; the handler it replaced.
+
+    A KeyboardInterrupt that lands inside a library's import can be swallowed there
+    and surface later as an unrelated error (a RecursionError in a half-imported
+    module was seen): knowing that Ctrl+C was pressed, that error is reported as the
+    interruption it is, not as a bug. Only Python's default handler is replaced, and
+    only in the main thread (training installs its own polite handler on top).
+    """
+    import threading
+
+    _CtrlC.pressed = False
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        return None  # ignored (a background job) or someone else's handler: leave it
+    return signal.signal(signal.SIGINT, _CtrlC.handle)
 
 
 class OutputError(Exception):

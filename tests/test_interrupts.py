@@ -134,3 +134,29 @@ def test_a_deleted_current_folder_is_named(tmp_path: Path) -> None:
     assert done.returncode == 2, done.stderr
     assert_no_crash(done.stderr)
     assert "the current folder no longer exists; cd to an existing folder" in done.stderr
+
+
+def test_ctrl_c_swallowed_by_a_library_is_still_reported_as_an_interruption(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Seen once under load: Ctrl+C during start-up, then a RecursionError from a
+    half-imported module was reported as a bug in Convas."""
+    import argparse
+
+    import app.commands.validate
+    from app.cli import main
+
+    def swallowing(args: argparse.Namespace) -> int:
+        try:
+            os.kill(os.getpid(), signal.SIGINT)  # the user's Ctrl+C, mid-import
+            time.sleep(5)
+        except KeyboardInterrupt:
+            pass  # a library that catches everything
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(app.commands.validate, "run", swallowing)
+    assert main(["validate", str(LENET)]) == 130
+    err = capsys.readouterr().err
+    assert "error: interrupted (Ctrl+C)" in err
+    assert "internal error" not in err
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back

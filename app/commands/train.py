@@ -184,6 +184,9 @@ def run(args: argparse.Namespace) -> int:
         printer.close()
         remove_created(created)
         return interrupted(out)
+    except BaseException:
+        remove_created(created)  # only folders still empty: nothing of a run is lost
+        raise
     printer.close()
     return print_result(result, out)
 
