@@ -31,7 +31,7 @@ from cli_helpers import EXAMPLES, assert_no_crash, convas_command, snapshot
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-EXAMPLE_COUNT = int(os.environ.get("CONVAS_FUZZ_EXAMPLES", "12"))
+EXAMPLE_COUNT = int(os.environ.get("CONVAS_FUZZ_EXAMPLES", "10"))
 RUN_LIMIT_S = 60
 FUZZ = settings(
     max_examples=EXAMPLE_COUNT,
