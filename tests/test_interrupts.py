@@ -85,38 +85,32 @@ def test_a_second_ctrl_c_quits_training_at_once_and_keeps_the_finished_epochs(
     assert load_checkpoint(out / "checkpoint.safetensors").epoch >= 1
 
 
-@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+needs_dev_full = pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+
+
+def onto_a_full_disk(*args: str | os.PathLike[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`convas ARGS > /dev/full`: every write to standard output fails with ENOSPC."""
+    with open("/dev/full", "w") as full:
+        return subprocess.run(
+            [*convas_command(), *(str(a) for a in args)],
+            cwd=cwd, stdout=full, stderr=subprocess.PIPE, text=True, timeout=180, check=False,
+        )  # fmt: skip
+
+
+@needs_dev_full
 @pytest.mark.parametrize("args", [["summary", str(LENET)], ["summary", str(LENET), "--json"]])
 def test_output_to_a_full_disk_is_one_line(tmp_path: Path, args: list[str]) -> None:
-    with open("/dev/full", "w") as full:
-        done = subprocess.run(
-            [*convas_command(), *args],
-            cwd=tmp_path,
-            stdout=full,
-            stderr=subprocess.PIPE,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+    done = onto_a_full_disk(*args, cwd=tmp_path)
     assert done.returncode == 2, done.stderr
     assert_no_crash(done.stderr)
     assert done.stderr == "error: cannot write the output: No space left on device\n"
 
 
-@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@needs_dev_full
 def test_training_with_its_output_on_a_full_disk_keeps_the_run(tmp_path: Path) -> None:
     graph = tmp_path / "net.yaml"
     graph.write_text(LENET.read_text().replace("epochs: 10", "epochs: 1\n  samples: 200"))
-    with open("/dev/full", "w") as full:
-        done = subprocess.run(
-            [*convas_command(), "train", str(graph), "--out", str(tmp_path / "run")],
-            cwd=tmp_path,
-            stdout=full,
-            stderr=subprocess.PIPE,
-            text=True,
-            timeout=180,
-            check=False,
-        )
+    done = onto_a_full_disk("train", graph, "--out", tmp_path / "run", cwd=tmp_path)
     assert done.returncode == 2, done.stderr
     assert_no_crash(done.stderr)
     assert done.stderr.endswith("error: cannot write the output: No space left on device\n")
