@@ -108,12 +108,17 @@ def test_a_second_run_into_the_same_out_keeps_the_first_weights(
     assert leftover_temp_files(out / "model.safetensors") == []
 
 
-def test_a_finished_run_that_cannot_be_written_is_rescued(tmp_path: Path) -> None:
+def test_a_finished_run_that_cannot_be_written_is_rescued(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
     from app.training.engine import train
     from app.training.events import Event, Log
     from graph_io.training_config import TrainingConfig
     from graph_io.yaml_io import load_graph
 
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the rescue goes there, not /tmp
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     notes: list[str] = []
@@ -528,6 +533,7 @@ def test_a_run_that_cannot_be_written_anywhere_ends_in_one_line(tmp_path: Path) 
     done = subprocess.run(
         [*convas_command(), "train", str(small_lenet(tmp_path)), "--out", str(out), "--quiet"],
         capture_output=True, text=True, timeout=180, check=False, preexec_fn=small_disk,
+        env={**os.environ, "TMPDIR": str(tmp_path)},  # its rescue attempt goes there
     )  # fmt: skip
     assert_clean_failure(done, 2)
     assert "cannot write the run's files: File too large" in done.stderr
