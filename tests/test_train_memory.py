@@ -4,6 +4,7 @@ guard in `convas train` (CPU and, with torch's answer faked, CUDA)."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import resource
 import subprocess
@@ -263,6 +264,29 @@ def test_train_refuses_the_issue_graph_before_allocating(tmp_path: Path) -> None
     assert budget.fits(smaller, estimate(smaller, 1).total)
     bigger = loads_graph(HUGE.replace("2048", str(int(side.group(1)) + 1)))
     assert not budget.fits(bigger, estimate(bigger, 1).total)
+
+
+def test_train_refuses_the_issue_graph_without_loading_torch(tmp_path: Path) -> None:
+    """The refusal comes before torch's multi-second import: with torch made
+    unimportable, `convas train` still gives its one-line answer."""
+    path = tmp_path / "huge.yaml"
+    path.write_text(HUGE)
+    code = (
+        "import sys; sys.modules['torch'] = None; from app.cli import main; "
+        f"sys.exit(main(['train', {str(path)!r}, '--out', {str(tmp_path / 'run')!r}]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "CONVAS_MEMORY_LIMIT": SIXTEEN_GB},
+    )
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.startswith("error: training needs about 1.5 TB"), done.stderr
+    assert not (tmp_path / "run").exists()
 
 
 def test_the_batch_size_the_guard_suggests_fits(tmp_path: Path) -> None:

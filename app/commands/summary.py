@@ -45,7 +45,8 @@ def run(args: argparse.Namespace) -> int:
         from graph_io.train_memory import estimate
 
         optimizer = args.optimizer or str((graph.training or {}).get("optimizer", "Adam"))
-        memory = estimate(graph, args.batch_size, optimizer, report=report)
+        momentum = float((graph.training or {}).get("momentum", 0.9))
+        memory = estimate(graph, args.batch_size, optimizer, momentum=momentum, report=report)
     if args.json:
         data = summary_dict(graph, report)
         if memory is not None:
@@ -81,7 +82,8 @@ def format_memory(graph: Any, memory: Any) -> str:
             for row in rows
         ),
         f"  input batch {bytes_text(memory.batch)}, "
-        f"gradients in flight {bytes_text(memory.backward)}",
+        f"gradients in flight {bytes_text(memory.backward)}"
+        + (f", allocator slack {bytes_text(memory.slack)}" if memory.slack else ""),
         f"  estimated peak: {bytes_text(memory.total)}"
         + ("" if memory.complete else " (incomplete: some nodes have errors)"),
     ]

@@ -129,10 +129,8 @@ def check_distributed_args(args: argparse.Namespace) -> str | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from app.training.engine import TrainingError, train
-    from app.training.interrupt import stop_on_signals
+    from app.training.memory_guard import MemoryGuardError, precheck
     from app.training.outputs import OutputError, prepare_out_dir, remove_created
-    from app.training.progress import ProgressPrinter
     from graph_io.yaml_io import load_graph
 
     problem = check_distributed_args(args)
@@ -152,6 +150,15 @@ def run(args: argparse.Namespace) -> int:
     except ConvasError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    try:  # before torch loads (seconds): a run that cannot fit is refused at once
+        precheck(graph, config, Path(args.file).resolve().parent)
+    except MemoryGuardError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    from app.training.engine import TrainingError, train
+    from app.training.interrupt import stop_on_signals
+    from app.training.progress import ProgressPrinter
+
     out = Path(args.out or default_out(graph.name))
     try:
         created = prepare_out_dir(out, overwrite=args.overwrite)
