@@ -251,7 +251,7 @@ def test_ctrl_c_stops_convas_train_and_keeps_the_run(tmp_path: Path) -> None:
         time.sleep(0.1)
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=120)
-    assert process.returncode == 0, stderr
+    assert process.returncode == 130, stderr  # kept, but stopped: a script must not go on
     assert "stopping after this batch" in stderr
     assert stdout.startswith("stopped: ")
     info = read_run(out)

@@ -214,7 +214,8 @@ def interrupted(out: Path) -> int:
 
 
 def print_result(result: TrainResult, out: Path) -> int:
-    """One line on how the run went and the files it wrote; 1 if it had to be rescued."""
+    """One line on how the run went and the files it wrote; 1 if it had to be rescued,
+    130 (as for Ctrl+C) if it was stopped before its last epoch."""
     best, final = result.best_val_accuracy, result.final_val_accuracy
     accuracy = (
         f"val accuracy {final:.1%} (best {best:.1%})"
@@ -235,6 +236,10 @@ def print_result(result: TrainResult, out: Path) -> int:
             file=sys.stderr,
         )
         return 1
+    if result.stopped:  # kept, but not finished: `train && export` must not go on
+        from app.cli import INTERRUPTED
+
+        return INTERRUPTED
     return 0
 
 
