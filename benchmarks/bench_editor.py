@@ -27,6 +27,7 @@ from PySide6 import QtCore, QtWidgets
 
 from app.gui.main_window import MainWindow
 from app.gui.param_editors import IntEditor
+from app.training.warmup import start_background_warm_up, wait_until_warm
 from graph_io import Graph, infer
 from graph_io.yaml_io import save_graph
 
@@ -108,6 +109,10 @@ def measure(app: QtWidgets.QApplication, path: Path, length: int) -> None:
 
 
 def main() -> None:
+    # The editor imports torch on a background thread once the user pauses; measuring
+    # while that import holds the interpreter would time the import, not the edit.
+    start_background_warm_up()
+    wait_until_warm(timeout=120)
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
     assert isinstance(app, QtWidgets.QApplication)
     sizes = [int(a) for a in sys.argv[1:]] or [100, 500, 2000]

@@ -22,6 +22,7 @@ from app.gui.results_panel import ResultsPanel
 from app.gui.run_curves import RunCurves
 from app.gui.runs_panel import RunsPanel
 from app.gui.search_popup import SearchPopup
+from app.gui.status_line import StatusLine
 from app.gui.theme import ThemeSwitcher, app_icon
 from app.gui.training_panel import TrainingPanel
 from app.gui.view_state import EditLock, Selection
@@ -153,9 +154,8 @@ class MainWindow(FileCommands):
         # The graph's counts live in a label of the status bar, not in its message:
         # a message (saved, refused, training…) covers the label for a few seconds,
         # and the counts come back when it times out instead of leaving the bar empty.
-        self.status_label = QtWidgets.QLabel()
+        self.status_label = StatusLine()
         self.status_label.setObjectName("graphStatus")
-        self.status_label.setContentsMargins(6, 0, 0, 0)
         self.statusBar().addWidget(self.status_label, 1)
         self._memory_timer = QtCore.QTimer(self)
         self._memory_timer.setSingleShot(True)
