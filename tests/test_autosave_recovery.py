@@ -93,7 +93,13 @@ def restart(home: Path, graph: str, answers: str, *, save: bool = False) -> list
 
 
 def autosave_files(home: Path) -> list[str]:
-    return sorted(p.name for p in (home / "data").rglob("autosave/*"))
+    """The autosave folder's files, less a temporary file the kill may have cut short
+    mid-write (by design: the next write removes it, and the finished file is whole)."""
+    return sorted(
+        p.name
+        for p in (home / "data").rglob("autosave/*")
+        if not p.name.endswith(".convas-tmp")
+    )
 
 
 @pytest.fixture
