@@ -96,9 +96,7 @@ def autosave_files(home: Path) -> list[str]:
     """The autosave folder's files, less a temporary file the kill may have cut short
     mid-write (by design: the next write removes it, and the finished file is whole)."""
     return sorted(
-        p.name
-        for p in (home / "data").rglob("autosave/*")
-        if not p.name.endswith(".convas-tmp")
+        p.name for p in (home / "data").rglob("autosave/*") if not p.name.endswith(".convas-tmp")
     )
 
 
